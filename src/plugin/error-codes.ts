@@ -1,0 +1,96 @@
+/**
+ * The one table of stable error codes. Every code maps to an SMTP reply, an HTTP status,
+ * a CLI exit code and a hint for the person who has to fix it. The README's error table
+ * is written from this list.
+ */
+export type ErrorCategory = 'identity' | 'message' | 'verification' | 'usage' | 'internal';
+
+export interface ErrorCodeInfo {
+  /** Whether retrying the same input can ever succeed. */
+  permanent: boolean;
+  category: ErrorCategory;
+  /** SMTP reply code and enhanced status code used when the error reaches an SMTP client. */
+  smtp: [number, string];
+  http: number;
+  /** What to do about it, in one sentence. */
+  hint: string;
+}
+
+const identity = (hint: string): ErrorCodeInfo => ({
+  permanent: true,
+  category: 'identity',
+  smtp: [550, '5.7.1'],
+  http: 422,
+  hint,
+});
+const message = (hint: string): ErrorCodeInfo => ({
+  permanent: true,
+  category: 'message',
+  smtp: [550, '5.6.0'],
+  http: 422,
+  hint,
+});
+const verification = (hint: string): ErrorCodeInfo => ({
+  permanent: true,
+  category: 'verification',
+  smtp: [550, '5.7.1'],
+  http: 422,
+  hint,
+});
+
+export const ERROR_CODES = {
+  bad_certificate: identity('Provide an X.509 certificate in PEM or DER form, or a PKCS#12 file.'),
+  bad_password: identity('Check the password of the PKCS#12 file or encrypted private key.'),
+  bad_private_key: identity('Provide the private key as PEM (PKCS#8, PKCS#1 or SEC1) or PKCS#12.'),
+  key_mismatch: identity('Use the private key that belongs to this certificate.'),
+  unsupported_key: identity('Use an RSA key or an EC key on P-256, P-384 or P-521.'),
+  weak_key: identity('Use an RSA key of at least 2048 bits; ask the CA for a new certificate.'),
+  certificate_wrong_purpose: identity(
+    'Use a certificate issued for email protection (S/MIME), with digitalSignature key usage.',
+  ),
+  certificate_expired: identity('Renew the certificate with your CA and upload the new one.'),
+  certificate_not_yet_valid: identity(
+    'Wait until the certificate becomes valid, or check the clock of this machine.',
+  ),
+  no_private_key: identity('Provide the private key, in the PKCS#12 file or with --key.'),
+  malformed_message: message(
+    'Hand over a complete RFC 5322 message: header fields, a blank line, then the body.',
+  ),
+  no_from: message('Add a From: header with the address the certificate was issued for.'),
+  multiple_from: message('Put exactly one mailbox in From:; use Sender: or Reply-To: for others.'),
+  from_mismatch: message(
+    'Send from an address named in the certificate, or upload a certificate for this address.',
+  ),
+  not_signed: verification('This message carries no S/MIME signature.'),
+  bad_signature_format: verification('The signature is not a readable CMS SignedData structure.'),
+  signer_certificate_missing: verification(
+    'The signature does not carry the signer certificate; ask the sender to include it.',
+  ),
+  digest_mismatch: verification(
+    'The content was changed after signing; find the hop that rewrites the message.',
+  ),
+  bad_signature: verification('The signature value does not verify with the signer key.'),
+  chain_untrusted: verification(
+    'The signer certificate does not chain to a trusted root; pass the right --ca.',
+  ),
+  usage: {
+    permanent: true,
+    category: 'usage',
+    smtp: [501, '5.5.4'],
+    http: 400,
+    hint: 'Run with --help to see the options.',
+  },
+  internal_error: {
+    permanent: false,
+    category: 'internal',
+    smtp: [451, '4.3.0'],
+    http: 500,
+    hint: 'Try again; if it persists, report it with the log line.',
+  },
+} satisfies Record<string, ErrorCodeInfo>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function errorInfo(code: ErrorCode): ErrorCodeInfo {
+  return ERROR_CODES[code];
+}

@@ -1,0 +1,101 @@
+/**
+ * The From: check of RFC 8550 §3: one mailbox, whose address the certificate names.
+ */
+import { RelayError } from '../plugin/relay-error';
+import { fieldValue, type HeaderField } from './mime';
+
+/** Split an address list at commas that are outside quotes, comments and angle brackets. */
+function splitList(value: string): string[] {
+  const items: string[] = [];
+  let current = '';
+  let quoted = false;
+  let depth = 0;
+  let angle = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === '\\' && (quoted || depth > 0)) {
+      current += c + (value[i + 1] ?? '');
+      i++;
+      continue;
+    }
+    if (quoted) quoted = c !== '"';
+    else if (c === '"' && depth === 0) quoted = true;
+    else if (c === '(') depth++;
+    else if (c === ')' && depth > 0) depth--;
+    else if (depth === 0 && c === '<') angle = true;
+    else if (depth === 0 && c === '>') angle = false;
+    else if (c === ',' && depth === 0 && !angle) {
+      items.push(current);
+      current = '';
+      continue;
+    }
+    current += c;
+  }
+  items.push(current);
+  return items.map((s) => s.trim()).filter((s) => s !== '');
+}
+
+const stripComments = (s: string): string => {
+  let prev: string;
+  let out = s;
+  do {
+    prev = out;
+    out = out.replace(/\((?:[^()\\]|\\.)*\)/g, ' ');
+  } while (out !== prev);
+  return out;
+};
+
+/** The addr-spec of one mailbox: the part in angle brackets, or the whole mailbox. */
+function addressOf(mailbox: string): string {
+  const angle = /<([^<>]*)>\s*(?:\(.*\))?\s*$/.exec(mailbox);
+  const spec = angle ? angle[1] : stripComments(mailbox);
+  // Drop an obsolete source route ("@a,@b:user@host").
+  return spec.replace(/^(?:@[^:]*:)/, '').trim();
+}
+
+/** Every mailbox address in an address-list field, lower-cased; groups are expanded. */
+export function mailboxAddresses(value: string): string[] {
+  const out: string[] = [];
+  for (const item of splitList(stripComments(value).replace(/\r\n/g, ''))) {
+    const group = /^[^<>"@]*:(.*);?$/.exec(item);
+    const members =
+      group && !item.includes('<') ? splitList(group[1].replace(/;\s*$/, '')) : [item];
+    for (const m of members) {
+      const address = addressOf(m).toLowerCase();
+      if (address) out.push(address);
+    }
+  }
+  return out;
+}
+
+/** The one From: address of a message; throws no_from or multiple_from. */
+export function singleFromAddress(headers: HeaderField[]): string {
+  const fields = headers.filter((h) => h.name === 'from');
+  if (fields.length === 0) throw new RelayError('no_from', 'the message has no From: header');
+  if (fields.length > 1)
+    throw new RelayError('multiple_from', 'the message has more than one From: header');
+  const addresses = mailboxAddresses(fieldValue(fields[0]));
+  if (addresses.length === 0) throw new RelayError('no_from', 'the From: header holds no address');
+  if (addresses.length > 1) {
+    throw new RelayError(
+      'multiple_from',
+      `the From: header holds ${addresses.length} addresses; one is allowed`,
+    );
+  }
+  if (!/^[^@\s]+@[^@\s]+$/.test(addresses[0].replace(/^".*"@/, 'x@'))) {
+    throw new RelayError('no_from', 'the From: header holds no valid address');
+  }
+  return addresses[0];
+}
+
+/** Throws from_mismatch unless the certificate names the From: address. */
+export function checkFrom(headers: HeaderField[], certificateAddresses: string[]): string {
+  const from = singleFromAddress(headers);
+  if (!certificateAddresses.includes(from)) {
+    const named = certificateAddresses.length
+      ? certificateAddresses.join(', ')
+      : 'no email address';
+    throw new RelayError('from_mismatch', `From: is ${from}, but the certificate names ${named}`);
+  }
+  return from;
+}

@@ -1,0 +1,225 @@
+/**
+ * A SigningIdentity is a certificate, its chain and its private key, checked once against
+ * the S/MIME certificate profile (RFC 8550) and turned into ready-made DER pieces so that
+ * signing a message only has to encode what changes.
+ */
+import * as crypto from 'node:crypto';
+import { RelayError } from '../plugin/relay-error';
+import { OID, type SignatureScheme } from './algorithms';
+import {
+  certificatesFrom,
+  isSelfIssued,
+  parseCertificate,
+  type CertificateInfo,
+} from './certificate';
+import { readPkcs12 } from './pkcs12';
+
+export type PemOrDer = string | Buffer;
+
+export type IdentityInput =
+  | { pkcs12: Buffer; password?: string }
+  | {
+      certificate: PemOrDer;
+      privateKey?: PemOrDer;
+      chain?: PemOrDer | PemOrDer[];
+      password?: string;
+    };
+
+export interface SigningIdentity {
+  readonly certificate: CertificateInfo;
+  /** Intermediate certificates from the signer up, without the self-signed root. */
+  readonly chain: CertificateInfo[];
+  readonly privateKey: crypto.KeyObject;
+  readonly keyType: 'rsa' | 'ec';
+  /** RSA modulus bits or EC curve name. */
+  readonly keyDetail: string;
+  /** Addresses this identity may sign for, lower-cased. */
+  readonly emailAddresses: string[];
+  /** RSA keys sign PKCS#1 v1.5 unless asked for PSS; RSA-PSS-only keys always use PSS. */
+  readonly defaultScheme: SignatureScheme;
+}
+
+const CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
+const CURVE_NAMES: Record<string, string> = {
+  prime256v1: 'P-256',
+  secp384r1: 'P-384',
+  secp521r1: 'P-521',
+};
+
+function readPrivateKey(input: PemOrDer, password: string | undefined): crypto.KeyObject {
+  const text = typeof input === 'string' ? input : input.toString('latin1');
+  const isPem = text.includes('-----BEGIN');
+  const encrypted = /ENCRYPTED/.test(text) || (!isPem && text.length > 0 && password !== undefined);
+  try {
+    if (isPem) return crypto.createPrivateKey({ key: text, format: 'pem', passphrase: password });
+    const der = typeof input === 'string' ? Buffer.from(input, 'latin1') : input;
+    return encrypted
+      ? crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8', passphrase: password })
+      : crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  } catch (e) {
+    if (encrypted) {
+      const missing = password === undefined || password === '';
+      throw new RelayError(
+        'bad_password',
+        missing
+          ? 'the private key is encrypted and no password was given'
+          : 'the password does not open the private key',
+        { cause: e },
+      );
+    }
+    throw new RelayError(
+      'bad_private_key',
+      'the private key could not be read (PKCS#8, PKCS#1 or SEC1 PEM expected)',
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
+function checkKey(key: crypto.KeyObject): {
+  keyType: 'rsa' | 'ec';
+  keyDetail: string;
+  pssOnly: boolean;
+} {
+  const type = key.asymmetricKeyType;
+  const details = key.asymmetricKeyDetails ?? {};
+  if (type === 'rsa' || type === 'rsa-pss') {
+    const bits = details.modulusLength ?? 0;
+    if (bits < 2048)
+      throw new RelayError('weak_key', `the RSA key has ${bits} bits; at least 2048 are needed`);
+    return { keyType: 'rsa', keyDetail: `RSA-${bits}`, pssOnly: type === 'rsa-pss' };
+  }
+  if (type === 'ec') {
+    const curve = details.namedCurve ?? 'unknown';
+    if (!CURVES.has(curve)) {
+      throw new RelayError(
+        'unsupported_key',
+        `the EC key is on curve ${curve}; use P-256, P-384 or P-521`,
+      );
+    }
+    return { keyType: 'ec', keyDetail: CURVE_NAMES[curve], pssOnly: false };
+  }
+  throw new RelayError(
+    'unsupported_key',
+    `${type ?? 'this'} keys are not supported; use RSA or ECDSA`,
+  );
+}
+
+/** RFC 8550 §4.4: key usage and extended key usage must allow signing email. */
+export function checkProfile(cert: CertificateInfo): void {
+  const ku = cert.keyUsage;
+  if (ku && !ku.digitalSignature && !ku.nonRepudiation) {
+    throw new RelayError(
+      'certificate_wrong_purpose',
+      'the certificate key usage allows neither digitalSignature nor nonRepudiation',
+    );
+  }
+  const eku = cert.extKeyUsage;
+  if (eku && !eku.includes(OID.emailProtection) && !eku.includes(OID.anyExtendedKeyUsage)) {
+    throw new RelayError(
+      'certificate_wrong_purpose',
+      'the certificate is not issued for email protection (its extended key usage lacks emailProtection)',
+    );
+  }
+}
+
+/** Signer first, then each issuer found in the pool, stopping before a self-signed root. */
+function buildChain(signer: CertificateInfo, pool: CertificateInfo[]): CertificateInfo[] {
+  const chain: CertificateInfo[] = [];
+  let current = signer;
+  while (!isSelfIssued(current) && chain.length < 10) {
+    const issuer = pool.find(
+      (c) => c.subjectDer.equals(current.issuerDer) && c !== current && !chain.includes(c),
+    );
+    if (!issuer || isSelfIssued(issuer)) break;
+    chain.push(issuer);
+    current = issuer;
+  }
+  return chain;
+}
+
+const spki = (k: crypto.KeyObject): Buffer => k.export({ type: 'spki', format: 'der' });
+
+function assemble(certs: Buffer[], keys: crypto.KeyObject[], signerDer?: Buffer): SigningIdentity {
+  if (certs.length === 0)
+    throw new RelayError('bad_certificate', 'no certificate was found in the input');
+  if (keys.length === 0)
+    throw new RelayError('no_private_key', 'no private key was found in the input');
+  const parsed = certs.map(parseCertificate);
+  // The signer is the certificate whose public key matches a private key.
+  let signer: CertificateInfo | undefined;
+  let privateKey: crypto.KeyObject | undefined;
+  for (const key of keys) {
+    const pub = spki(crypto.createPublicKey(key));
+    signer = parsed.find(
+      (c) => (!signerDer || c.der.equals(signerDer)) && spki(c.x509.publicKey).equals(pub),
+    );
+    if (signer) {
+      privateKey = key;
+      break;
+    }
+  }
+  if (!signer || !privateKey) {
+    throw new RelayError('key_mismatch', 'the private key does not belong to the certificate');
+  }
+  const { keyType, keyDetail, pssOnly } = checkKey(privateKey);
+  checkProfile(signer);
+  return {
+    certificate: signer,
+    chain: buildChain(signer, parsed),
+    privateKey,
+    keyType,
+    keyDetail,
+    emailAddresses: signer.emailAddresses,
+    defaultScheme: keyType === 'ec' ? 'ecdsa' : pssOnly ? 'rsa-pss' : 'rsa-pkcs1',
+  };
+}
+
+/** Load and check a signing identity from PKCS#12 or PEM/DER certificate and key. */
+export function loadSigningIdentity(input: IdentityInput): SigningIdentity {
+  if ('pkcs12' in input) {
+    const contents = readPkcs12(input.pkcs12, input.password);
+    const keys = contents.keys.map((der) => readPrivateKey(der, undefined));
+    return assemble(contents.certificates, keys);
+  }
+  const certs = certificatesFrom(input.certificate);
+  if (certs.length === 0) {
+    throw new RelayError(
+      'bad_certificate',
+      'no certificate was found; expected PEM "BEGIN CERTIFICATE" or DER',
+    );
+  }
+  const chainInputs =
+    input.chain === undefined ? [] : Array.isArray(input.chain) ? input.chain : [input.chain];
+  let keySource = input.privateKey;
+  if (keySource === undefined && /PRIVATE KEY-----/.test(input.certificate.toString('latin1'))) {
+    keySource = input.certificate; // one PEM file holding both
+  }
+  if (keySource === undefined) {
+    throw new RelayError(
+      'no_private_key',
+      'no private key was given; pass the key file or a PKCS#12 file',
+    );
+  }
+  const key = readPrivateKey(keySource, input.password);
+  // The first certificate is the signer; the rest, and the chain, are issuer candidates.
+  return assemble([...certs, ...chainInputs.flatMap(certificatesFrom)], [key], certs[0]);
+}
+
+/** RFC 8550: the certificate must be valid at the time of signing. */
+export function checkValidity(identity: SigningIdentity, now: Date): void {
+  const { notBefore, notAfter } = identity.certificate;
+  if (now < notBefore) {
+    throw new RelayError(
+      'certificate_not_yet_valid',
+      `the certificate is valid only from ${notBefore.toISOString()}`,
+    );
+  }
+  if (now > notAfter) {
+    throw new RelayError(
+      'certificate_expired',
+      `the certificate expired on ${notAfter.toISOString()}`,
+    );
+  }
+}

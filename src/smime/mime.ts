@@ -1,0 +1,191 @@
+/**
+ * Just enough RFC 5322 / RFC 2045 parsing to split a message into header fields and body,
+ * read Content-Type parameters and walk multipart bodies, all on latin1 strings so that
+ * one character is one octet and unchanged parts keep their exact bytes.
+ */
+import { RelayError } from '../plugin/relay-error';
+
+export interface HeaderField {
+  /** Lower-cased field name. */
+  name: string;
+  /** The whole field as it appeared, folding included, without the final CRLF. */
+  raw: string;
+}
+
+export interface Entity {
+  headers: HeaderField[];
+  body: string;
+}
+
+const NEEDS_CRLF = /\r(?!\n)|(?<!\r)\n/;
+
+/** Every line ending to CRLF; returns the input itself when it is already canonical. */
+export function toCrlf(s: string): string {
+  return NEEDS_CRLF.test(s) ? s.replace(/\r\n|\r|\n/g, '\r\n') : s;
+}
+
+const FIELD_START = /^([!-9;-~]+)[ \t]*:/;
+
+function malformed(message: string): RelayError {
+  return new RelayError('malformed_message', message);
+}
+
+/** Parse a header block (CRLF separated, no trailing blank line). */
+export function parseHeaderBlock(block: string, where: string): HeaderField[] {
+  const fields: HeaderField[] = [];
+  if (block === '') return fields;
+  const lines = block.split('\r\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.startsWith(' ') || line.startsWith('\t')) {
+      if (fields.length === 0) throw malformed(`${where} starts with a continuation line`);
+      fields[fields.length - 1].raw += '\r\n' + line;
+      continue;
+    }
+    const m = FIELD_START.exec(line);
+    if (!m) {
+      throw malformed(`line ${i + 1} of the ${where} is not a header field ("Name: value")`);
+    }
+    fields.push({ name: m[1].toLowerCase(), raw: line });
+  }
+  return fields;
+}
+
+/** Split an entity (CRLF) into header fields and body. */
+export function parseEntity(text: string, where: string): Entity {
+  if (text.startsWith('\r\n')) return { headers: [], body: text.slice(2) };
+  const end = text.indexOf('\r\n\r\n');
+  if (end < 0) {
+    // Headers only, ending in CRLF, is an entity with an empty body.
+    if (text.endsWith('\r\n'))
+      return { headers: parseHeaderBlock(text.slice(0, -2), where), body: '' };
+    throw malformed(`the ${where} has no blank line between header and body`);
+  }
+  return { headers: parseHeaderBlock(text.slice(0, end), where), body: text.slice(end + 4) };
+}
+
+export function serializeEntity(e: Entity): string {
+  if (e.headers.length === 0) return '\r\n' + e.body;
+  return e.headers.map((h) => h.raw).join('\r\n') + '\r\n\r\n' + e.body;
+}
+
+/** The unfolded value of a field (everything after the colon, trimmed). */
+export function fieldValue(field: HeaderField): string {
+  const colon = field.raw.indexOf(':');
+  return field.raw
+    .slice(colon + 1)
+    .replace(/\r\n(?=[ \t])/g, '')
+    .trim();
+}
+
+export function findField(headers: HeaderField[], name: string): HeaderField | undefined {
+  return headers.find((h) => h.name === name);
+}
+
+export interface ContentType {
+  type: string;
+  subtype: string;
+  params: Map<string, string>;
+}
+
+/** Remove RFC 5322 comments outside quoted strings. */
+function stripComments(value: string): string {
+  let out = '';
+  let depth = 0;
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === '\\' && (quoted || depth > 0)) {
+      if (depth === 0) out += c + (value[i + 1] ?? '');
+      i++;
+    } else if (quoted) {
+      out += c;
+      if (c === '"') quoted = false;
+    } else if (c === '"' && depth === 0) {
+      quoted = true;
+      out += c;
+    } else if (c === '(') depth++;
+    else if (c === ')' && depth > 0) depth--;
+    else if (depth === 0) out += c;
+  }
+  return out;
+}
+
+/** Parse `type/subtype; a=b; c="d"` (RFC 2045 §5.1). Parameter names are lower-cased. */
+export function parseContentType(value: string | undefined): ContentType | undefined {
+  if (!value) return undefined;
+  const v = stripComments(value);
+  const m = /^\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*\/\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)/.exec(v);
+  if (!m) return undefined;
+  const params = new Map<string, string>();
+  const re = /;\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))/g;
+  re.lastIndex = m[0].length;
+  for (let p = re.exec(v); p; p = re.exec(v)) {
+    const name = p[1].toLowerCase();
+    if (!params.has(name))
+      params.set(name, p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : p[3]);
+  }
+  return { type: m[1].toLowerCase(), subtype: m[2].toLowerCase(), params };
+}
+
+export function contentTypeOf(headers: HeaderField[]): ContentType | undefined {
+  const field = findField(headers, 'content-type');
+  return field ? parseContentType(fieldValue(field)) : undefined;
+}
+
+export interface MultipartBody {
+  /** Text before the first delimiter, or null when the body starts with it. */
+  preamble: string | null;
+  parts: string[];
+  /** Text after the close delimiter's CRLF, or null when nothing (not even CRLF) follows. */
+  epilogue: string | null;
+}
+
+/**
+ * Split a multipart body at its delimiters (RFC 2046 §5.1.1). The CRLF before each
+ * delimiter belongs to the delimiter; transport padding after it is dropped.
+ */
+export function splitMultipart(body: string, boundary: string): MultipartBody | undefined {
+  const dash = '--' + boundary;
+  const found: { lineStart: number; crlfStart: number; lineEnd: number; close: boolean }[] = [];
+  const candidates = function* () {
+    if (body.startsWith(dash)) yield 0;
+    for (let i = body.indexOf('\r\n' + dash); i >= 0; i = body.indexOf('\r\n' + dash, i + 2)) {
+      yield i + 2;
+    }
+  };
+  for (const lineStart of candidates()) {
+    let pos = lineStart + dash.length;
+    const close = body.startsWith('--', pos);
+    if (close) pos += 2;
+    while (body[pos] === ' ' || body[pos] === '\t') pos++;
+    if (pos !== body.length && !body.startsWith('\r\n', pos)) continue;
+    found.push({ lineStart, crlfStart: lineStart === 0 ? 0 : lineStart - 2, lineEnd: pos, close });
+    if (close) break;
+  }
+  if (found.length === 0 || found[0].close) return undefined;
+  const preamble = found[0].lineStart === 0 ? null : body.slice(0, found[0].crlfStart);
+  const parts: string[] = [];
+  for (let i = 0; i + 1 < found.length; i++) {
+    const contentStart = found[i].lineEnd + 2;
+    parts.push(
+      contentStart <= found[i + 1].crlfStart
+        ? body.slice(contentStart, found[i + 1].crlfStart)
+        : '',
+    );
+  }
+  const last = found[found.length - 1];
+  let epilogue: string | null = null;
+  if (last.close) epilogue = last.lineEnd >= body.length ? null : body.slice(last.lineEnd + 2);
+  else parts.push(body.slice(Math.min(last.lineEnd + 2, body.length))); // no close delimiter
+  return { preamble, parts, epilogue };
+}
+
+export function joinMultipart(m: MultipartBody, boundary: string): string {
+  const dash = '--' + boundary;
+  let out = m.preamble === null ? '' : m.preamble + '\r\n';
+  for (const part of m.parts) out += dash + '\r\n' + part + '\r\n';
+  out += dash + '--';
+  if (m.epilogue !== null) out += '\r\n' + m.epilogue;
+  return out;
+}

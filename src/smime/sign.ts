@@ -1,0 +1,133 @@
+/**
+ * signMessage(): a finished message in, the same message S/MIME-signed out (RFC 8551).
+ */
+import * as crypto from 'node:crypto';
+import { RelayError } from '../plugin/relay-error';
+import { HASHES, MICALG, type HashName, type SignatureScheme } from './algorithms';
+import { checkFrom } from './address';
+import { checkValidity, type SigningIdentity } from './identity';
+import type { HeaderField } from './mime';
+import { prepareMessage } from './signed-entity';
+import { buildSignedData } from './signed-data';
+import type { SignatureCache } from './signature-cache';
+import { encodeBase64 } from './transfer-encoding';
+import { sevenBitOuterHeaders } from './outer-headers';
+
+export type SignatureFormat = 'detached' | 'opaque';
+
+export interface SignOptions {
+  /** Digest algorithm; default sha256. */
+  hash?: HashName;
+  /** detached (multipart/signed, the default) or opaque (application/pkcs7-mime). */
+  format?: SignatureFormat;
+  /** Sign RSA keys with RSASSA-PSS instead of PKCS#1 v1.5. */
+  rsaPss?: boolean;
+  /** The signing time and the instant the certificate must be valid at; default now. */
+  now?: Date;
+  /** Reuse signatures for byte-identical signed entities. */
+  cache?: SignatureCache;
+}
+
+const identityIds = new WeakMap<SigningIdentity, string>();
+function identityId(identity: SigningIdentity): string {
+  let id = identityIds.get(identity);
+  if (!id) identityIds.set(identity, (id = crypto.randomUUID()));
+  return id;
+}
+
+function schemeFor(identity: SigningIdentity, rsaPss: boolean | undefined): SignatureScheme {
+  if (identity.keyType === 'ec') return 'ecdsa';
+  return rsaPss ? 'rsa-pss' : identity.defaultScheme;
+}
+
+function newBoundary(entity: string): string {
+  for (;;) {
+    const boundary = `----=_smime_${crypto.randomBytes(12).toString('hex')}`;
+    if (!entity.includes(boundary)) return boundary;
+  }
+}
+
+function outerBlock(outer: HeaderField[], contentFields: string[]): string {
+  const lines = sevenBitOuterHeaders(outer).map((h) => h.raw);
+  if (!outer.some((h) => h.name === 'mime-version')) lines.push('MIME-Version: 1.0');
+  return [...lines, ...contentFields].join('\r\n') + '\r\n\r\n';
+}
+
+function detachedMessage(
+  outer: HeaderField[],
+  entity: string,
+  cms: Buffer,
+  hash: HashName,
+): string {
+  const boundary = newBoundary(entity);
+  const head = outerBlock(outer, [
+    `Content-Type: multipart/signed; protocol="application/pkcs7-signature";`,
+    ` micalg=${MICALG[hash]}; boundary="${boundary}"`,
+  ]);
+  return (
+    head +
+    'This is an S/MIME signed message\r\n\r\n' +
+    `--${boundary}\r\n` +
+    entity +
+    `\r\n--${boundary}\r\n` +
+    'Content-Type: application/pkcs7-signature; name=smime.p7s\r\n' +
+    'Content-Transfer-Encoding: base64\r\n' +
+    'Content-Disposition: attachment; filename=smime.p7s\r\n' +
+    'Content-Description: S/MIME Cryptographic Signature\r\n\r\n' +
+    encodeBase64(cms) +
+    `\r\n--${boundary}--\r\n`
+  );
+}
+
+function opaqueMessage(outer: HeaderField[], cms: Buffer): string {
+  const head = outerBlock(outer, [
+    'Content-Type: application/pkcs7-mime; smime-type=signed-data; name=smime.p7m',
+    'Content-Transfer-Encoding: base64',
+    'Content-Disposition: attachment; filename=smime.p7m',
+  ]);
+  return head + encodeBase64(cms);
+}
+
+/**
+ * Sign a message with an identity. Content-* fields move inside the signed entity, all
+ * other header fields stay outside; the output is 7-bit CRLF with lines ≤ 998 octets.
+ */
+export async function signMessage(
+  raw: Buffer,
+  identity: SigningIdentity,
+  options: SignOptions = {},
+): Promise<Buffer> {
+  const hash = options.hash ?? 'sha256';
+  if (!HASHES.includes(hash))
+    throw new RelayError('usage', `unknown hash "${hash}"; use sha256, sha384 or sha512`);
+  const format = options.format ?? 'detached';
+  if (format !== 'detached' && format !== 'opaque') {
+    throw new RelayError('usage', `unknown format "${format}"; use detached or opaque`);
+  }
+  const now = options.now ?? new Date();
+  checkValidity(identity, now);
+  const prepared = prepareMessage(raw);
+  checkFrom(prepared.outer, identity.emailAddresses);
+  const content = Buffer.from(prepared.entity, 'latin1');
+  const scheme = schemeFor(identity, options.rsaPss);
+  const digest = crypto.createHash(hash).update(content).digest();
+  const cacheKey =
+    options.cache &&
+    `${identityId(identity)}|${hash}|${scheme}|${format}|${digest.toString('base64')}`;
+  let cms = cacheKey ? options.cache?.get(cacheKey) : undefined;
+  if (!cms) {
+    cms = await buildSignedData(content, identity, {
+      hash,
+      scheme,
+      signingTime: now,
+      encapsulate: format === 'opaque',
+      digest,
+    });
+    if (cacheKey) options.cache?.set(cacheKey, cms);
+  }
+  const out =
+    format === 'detached'
+      ? detachedMessage(prepared.outer, prepared.entity, cms, hash)
+      : opaqueMessage(prepared.outer, cms);
+  return Buffer.from(out, 'latin1');
+}

@@ -1,0 +1,40 @@
+/**
+ * Reuses one CMS signature for recipients whose canonical signed entity is byte-identical
+ * (only headers outside the signature differ per recipient). Bounded, least recently used.
+ */
+export class SignatureCache {
+  private readonly entries = new Map<string, Buffer>();
+  hits = 0;
+  misses = 0;
+
+  constructor(readonly maxEntries = 1000) {}
+
+  get(key: string): Buffer | undefined {
+    const value = this.entries.get(key);
+    if (value === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    return value;
+  }
+
+  set(key: string, value: Buffer): void {
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    while (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * CMS SignedData (RFC 5652) assembled by hand from DER pieces prepared once per identity.
+ * Per message only the digest, the signing time and the signature are encoded.
+ */
+import * as crypto from 'node:crypto';
+import {
+  HASH_LENGTH,
+  OID,
+  digestAlgorithm,
+  signatureAlgorithm,
+  type HashName,
+  type SignatureScheme,
+} from './algorithms';
+import { explicit, integer, octets, oid, seq, setOf, time, tlv, TAG } from './der';
+import type { SigningIdentity } from './identity';
+
+/** The DER that stays the same for every message of one identity, hash and scheme. */
+interface SignerTemplate {
+  version: Buffer;
+  digestAlgorithms: Buffer;
+  digestAlgorithm: Buffer;
+  certificates: Buffer;
+  sid: Buffer;
+  signatureAlgorithm: Buffer;
+  fixedAttributes: Buffer[];
+}
+
+const attribute = (type: string, value: Buffer): Buffer => seq(oid(type), tlv(TAG.SET, value));
+
+/** RFC 8551 §2.5.2: strongest first; parameters are absent for these OIDs. */
+const CAPABILITIES = seq(
+  seq(oid(OID.aes256Gcm)),
+  seq(oid(OID.aes128Gcm)),
+  seq(oid(OID.aes256Cbc)),
+  seq(oid(OID.aes192Cbc)),
+  seq(oid(OID.aes128Cbc)),
+);
+
+function signingCertificateV2(identity: SigningIdentity): Buffer {
+  const cert = identity.certificate;
+  const hash = crypto.createHash('sha256').update(cert.der).digest();
+  // ESSCertIDv2 with the default hash (SHA-256, so omitted) and IssuerSerial (RFC 5035).
+  const issuerSerial = seq(seq(explicit(4, cert.issuerDer)), cert.serialDer);
+  return seq(seq(seq(octets(hash), issuerSerial)));
+}
+
+const templates = new WeakMap<SigningIdentity, Map<string, SignerTemplate>>();
+
+function templateFor(
+  identity: SigningIdentity,
+  hash: HashName,
+  scheme: SignatureScheme,
+): SignerTemplate {
+  let byKey = templates.get(identity);
+  if (!byKey) templates.set(identity, (byKey = new Map()));
+  const key = `${hash}/${scheme}`;
+  let t = byKey.get(key);
+  if (!t) {
+    const certs = [identity.certificate, ...identity.chain].map((c) => c.der);
+    t = {
+      version: integer(1),
+      digestAlgorithms: setOf([digestAlgorithm(hash)]),
+      digestAlgorithm: digestAlgorithm(hash),
+      certificates: tlv(0xa0, ...[...certs].sort(Buffer.compare)),
+      sid: seq(identity.certificate.issuerDer, identity.certificate.serialDer),
+      signatureAlgorithm: signatureAlgorithm(scheme, hash),
+      fixedAttributes: [
+        attribute(OID.contentType, oid(OID.data)),
+        attribute(OID.smimeCapabilities, CAPABILITIES),
+        attribute(OID.signingCertificateV2, signingCertificateV2(identity)),
+      ],
+    };
+    byKey.set(key, t);
+  }
+  return t;
+}
+
+function signAsync(
+  hash: HashName,
+  scheme: SignatureScheme,
+  data: Buffer,
+  key: crypto.KeyObject,
+): Promise<Buffer> {
+  const keyOptions =
+    scheme === 'rsa-pss'
+      ? { key, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_LENGTH[hash] }
+      : scheme === 'ecdsa'
+        ? { key, dsaEncoding: 'der' as const }
+        : key;
+  return new Promise((resolve, reject) => {
+    crypto.sign(hash, data, keyOptions, (err, signature) =>
+      err ? reject(err) : resolve(signature),
+    );
+  });
+}
+
+export interface SignedDataOptions {
+  hash: HashName;
+  scheme: SignatureScheme;
+  signingTime: Date;
+  /** Embed the content (opaque signing) instead of leaving it detached. */
+  encapsulate: boolean;
+  /** The content digest, when the caller has it already. */
+  digest?: Buffer;
+}
+
+/** Build a DER ContentInfo holding SignedData over `content`. */
+export async function buildSignedData(
+  content: Buffer,
+  identity: SigningIdentity,
+  options: SignedDataOptions,
+): Promise<Buffer> {
+  const t = templateFor(identity, options.hash, options.scheme);
+  const digest = options.digest ?? crypto.createHash(options.hash).update(content).digest();
+  const attributes = [
+    ...t.fixedAttributes,
+    attribute(OID.messageDigest, octets(digest)),
+    attribute(OID.signingTime, time(options.signingTime)),
+  ].sort(Buffer.compare); // DER SET OF order (RFC 8551 §2.5; X.690 §11.6)
+  const signedAttrs = tlv(TAG.SET, ...attributes);
+  const signature = await signAsync(options.hash, options.scheme, signedAttrs, identity.privateKey);
+  const signerInfo = seq(
+    t.version,
+    t.sid,
+    t.digestAlgorithm,
+    tlv(0xa0, ...attributes),
+    t.signatureAlgorithm,
+    octets(signature),
+  );
+  const encapContentInfo = options.encapsulate
+    ? seq(oid(OID.data), explicit(0, octets(content)))
+    : seq(oid(OID.data));
+  const signedData = seq(
+    t.version,
+    t.digestAlgorithms,
+    encapContentInfo,
+    t.certificates,
+    tlv(TAG.SET, signerInfo),
+  );
+  return seq(oid(OID.signedData), explicit(0, signedData));
+}

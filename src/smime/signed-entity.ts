@@ -1,0 +1,173 @@
+/**
+ * Turns a finished message into the entity that gets signed (RFC 8551 §3.1): Content-*
+ * header fields move inside, every other field stays outside untouched; the entity is
+ * CRLF, 7-bit, with lines of at most 998 octets. Leaves that would not survive transit
+ * are re-encoded (text to quoted-printable, anything else to base64); safe parts keep
+ * their bytes.
+ */
+import { RelayError } from '../plugin/relay-error';
+import { hasEightBit, sevenBitField } from './header-encoding';
+import {
+  contentTypeOf,
+  fieldValue,
+  findField,
+  joinMultipart,
+  parseEntity,
+  serializeEntity,
+  splitMultipart,
+  toCrlf,
+  type Entity,
+  type HeaderField,
+} from './mime';
+import {
+  decodeBase64,
+  decodeQuotedPrintable,
+  encodeBase64,
+  encodeQuotedPrintable,
+} from './transfer-encoding';
+
+export interface PreparedMessage {
+  /** Header fields that stay outside the signature, in their original order and text. */
+  outer: HeaderField[];
+  /** The canonical MIME entity to sign, as a latin1 string (one character per octet). */
+  entity: string;
+}
+
+const MAX_DEPTH = 32;
+// eslint-disable-next-line no-control-regex -- NUL octets are exactly what must be found
+const UNSAFE = /[\x00\x80-\xff]|[ \t](?:\r\n|$)|(?:^|\r\n)From /;
+
+function hasLongLine(s: string): boolean {
+  let start = 0;
+  for (let end = s.indexOf('\r\n'); end >= 0; end = s.indexOf('\r\n', start)) {
+    if (end - start > 998) return true;
+    start = end + 2;
+  }
+  return s.length - start > 998;
+}
+
+/** True when the text would not pass unchanged through every mail transfer agent. */
+export const needsEncoding = (s: string): boolean => UNSAFE.test(s) || hasLongLine(s);
+
+function malformed(message: string): RelayError {
+  return new RelayError('malformed_message', message);
+}
+
+function isValidUtf8(latin1: string): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(latin1, 'latin1'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function setTransferEncoding(headers: HeaderField[], encoding: string): HeaderField[] {
+  const field = {
+    name: 'content-transfer-encoding',
+    raw: `Content-Transfer-Encoding: ${encoding}`,
+  };
+  const at = headers.findIndex((h) => h.name === 'content-transfer-encoding');
+  if (at >= 0) return headers.map((h, i) => (i === at ? field : h));
+  const ct = headers.findIndex((h) => h.name === 'content-type');
+  return ct < 0
+    ? [...headers, field]
+    : [...headers.slice(0, ct + 1), field, ...headers.slice(ct + 1)];
+}
+
+function transferEncodingOf(headers: HeaderField[]): string {
+  const field = findField(headers, 'content-transfer-encoding');
+  return field ? fieldValue(field).toLowerCase() : '7bit';
+}
+
+function prepareLeaf(e: Entity, isText: boolean): Entity {
+  const encoding = transferEncodingOf(e.headers);
+  if (encoding !== '8bit' && encoding !== 'binary' && !needsEncoding(e.body)) return e;
+  let decoded: string;
+  if (encoding === '7bit' || encoding === '8bit' || encoding === 'binary') decoded = e.body;
+  else if (encoding === 'quoted-printable') decoded = decodeQuotedPrintable(e.body);
+  else if (encoding === 'base64') decoded = decodeBase64(e.body);
+  else throw malformed(`a part uses the unknown Content-Transfer-Encoding "${encoding}"`);
+  return isText
+    ? {
+        headers: setTransferEncoding(e.headers, 'quoted-printable'),
+        body: encodeQuotedPrintable(decoded),
+      }
+    : { headers: setTransferEncoding(e.headers, 'base64'), body: encodeBase64(decoded) };
+}
+
+/** Preamble and epilogue carry no content; drop them when they would not survive transit. */
+const keepIfSafe = (s: string | null): string | null => (s !== null && needsEncoding(s) ? '' : s);
+
+function relabelSevenBit(headers: HeaderField[]): HeaderField[] {
+  const encoding = transferEncodingOf(headers);
+  return encoding === '8bit' || encoding === 'binary'
+    ? setTransferEncoding(headers, '7bit')
+    : headers;
+}
+
+function prepareEntity(e: Entity, defaultType: string, depth: number): Entity {
+  if (depth > MAX_DEPTH) throw malformed(`MIME parts are nested more than ${MAX_DEPTH} deep`);
+  const headers = e.headers.map((h) => (h.name.startsWith('content-') ? sevenBitField(h) : h));
+  const ct = contentTypeOf(headers);
+  const type = ct ? `${ct.type}/${ct.subtype}` : defaultType;
+  const boundary = ct?.params.get('boundary');
+  if (type.startsWith('multipart/') && boundary) {
+    const body = splitMultipart(e.body, boundary);
+    if (body) {
+      const childType = type === 'multipart/digest' ? 'message/rfc822' : 'text/plain';
+      const parts = body.parts.map((part, n) =>
+        serializeEntity(
+          prepareEntity(parseEntity(part, `header of part ${n + 1}`), childType, depth + 1),
+        ),
+      );
+      const joined = {
+        preamble: keepIfSafe(body.preamble),
+        parts,
+        epilogue: keepIfSafe(body.epilogue),
+      };
+      return { headers: relabelSevenBit(headers), body: joinMultipart(joined, boundary) };
+    }
+  }
+  const encoding = transferEncodingOf(headers);
+  const identity = encoding === '7bit' || encoding === '8bit' || encoding === 'binary';
+  if (type === 'message/rfc822' && identity) {
+    const inner = parseEntity(e.body, 'header of an attached message');
+    if (inner.headers.some((h) => hasEightBit(h.raw))) {
+      throw malformed('an attached message has 8-bit header fields, which cannot be made 7-bit');
+    }
+    const prepared = prepareEntity(inner, 'text/plain', depth + 1);
+    return { headers: relabelSevenBit(headers), body: serializeEntity(prepared) };
+  }
+  return prepareLeaf({ headers, body: e.body }, type.startsWith('text/'));
+}
+
+/**
+ * Split and canonicalise a message for signing. Throws RelayError('malformed_message')
+ * for input that is not a message.
+ */
+export function prepareMessage(raw: Buffer): PreparedMessage {
+  if (raw.length === 0) throw malformed('the message is empty');
+  const text = toCrlf(raw.toString('latin1'));
+  if (text.startsWith('\r\n')) throw malformed('the message has no header fields');
+  const top = parseEntity(text, 'message header');
+  const outer = top.headers.filter((h) => !h.name.startsWith('content-'));
+  let inner = top.headers.filter((h) => h.name.startsWith('content-'));
+  if (!findField(inner, 'content-type')) {
+    let charset = 'us-ascii';
+    if (hasEightBit(top.body)) {
+      if (!isValidUtf8(top.body)) {
+        throw malformed(
+          'the body has 8-bit octets that are not UTF-8 and no Content-Type names a charset',
+        );
+      }
+      charset = 'utf-8';
+    }
+    inner = [
+      { name: 'content-type', raw: `Content-Type: text/plain; charset=${charset}` },
+      ...inner,
+    ];
+  }
+  const entity = prepareEntity({ headers: inner, body: top.body }, 'text/plain', 0);
+  return { outer, entity: serializeEntity(entity) };
+}

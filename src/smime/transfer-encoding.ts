@@ -1,0 +1,98 @@
+/**
+ * Content-Transfer-Encoding codecs (RFC 2045 §6.7, §6.8) on latin1 strings, where one
+ * character is one octet. Encoders produce CRLF lines of at most 76 characters.
+ */
+
+const HEX = '0123456789ABCDEF';
+const escapeByte = (code: number): string => '=' + HEX[code >> 4] + HEX[code & 15];
+
+/**
+ * Quoted-printable for text: CRLF pairs are line breaks; every other octet that is not
+ * printable ASCII is escaped, including a lone CR or LF, so the decoded octets are exact.
+ * Trailing whitespace, a leading "From " and a leading "." are escaped too, as they do not
+ * survive every mail transfer agent.
+ */
+export function encodeQuotedPrintable(text: string): string {
+  const out: string[] = [];
+  let line = '';
+  const push = (token: string, i: number): void => {
+    if (line.length + token.length > 75) {
+      out.push(line + '=\r\n');
+      line = '';
+      // A soft break must not leave "." or "From " at the start of the next line.
+      if (token === '.' || (token === 'F' && text.startsWith('From ', i))) {
+        token = escapeByte(token.charCodeAt(0));
+      }
+    }
+    line += token;
+  };
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 13 && text.charCodeAt(i + 1) === 10) {
+      out.push(line + '\r\n');
+      line = '';
+      i++;
+      continue;
+    }
+    const atLineStart = line.length === 0;
+    if ((code === 32 || code === 9) && (i + 1 === n || text.charCodeAt(i + 1) === 13)) {
+      push(escapeByte(code), i); // whitespace before a line break or at the end
+    } else if (atLineStart && (code === 46 || (code === 70 && text.startsWith('From ', i)))) {
+      push(escapeByte(code), i);
+    } else if ((code >= 33 && code <= 126 && code !== 61) || code === 32 || code === 9) {
+      push(text[i], i);
+    } else {
+      push(escapeByte(code), i);
+    }
+  }
+  out.push(line);
+  return out.join('');
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 65 && c <= 70) return c - 55;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
+}
+
+/** Decode quoted-printable, tolerating lower-case hex and stray "=" as real decoders do. */
+export function decodeQuotedPrintable(encoded: string): string {
+  const lines = encoded.split('\r\n');
+  const out: string[] = [];
+  for (let l = 0; l < lines.length; l++) {
+    let line = lines[l].replace(/[ \t]+$/, '');
+    let soft = false;
+    if (line.endsWith('=')) {
+      soft = true;
+      line = line.slice(0, -1);
+    }
+    let decoded = '';
+    let start = 0;
+    for (let i = line.indexOf('='); i >= 0; i = line.indexOf('=', i + 1)) {
+      const hi = hexValue(line.charCodeAt(i + 1));
+      const lo = hexValue(line.charCodeAt(i + 2));
+      if (hi < 0 || lo < 0) continue;
+      decoded += line.slice(start, i) + String.fromCharCode(hi * 16 + lo);
+      start = i + 3;
+      i += 2;
+    }
+    decoded += line.slice(start);
+    out.push(decoded);
+    if (!soft && l + 1 < lines.length) out.push('\r\n');
+  }
+  return out.join('');
+}
+
+/** Base64 in CRLF lines of 76 characters, ending with CRLF. */
+export function encodeBase64(bytes: Buffer | string): string {
+  const b64 = (typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes).toString('base64');
+  const lines: string[] = [];
+  for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76));
+  return lines.join('\r\n') + '\r\n';
+}
+
+export function decodeBase64(encoded: string): string {
+  return Buffer.from(encoded.replace(/[^A-Za-z0-9+/]/g, ''), 'base64').toString('latin1');
+}
