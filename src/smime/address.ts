@@ -56,14 +56,14 @@ function addressOf(mailbox: string): string {
 /** Every mailbox address in an address-list field, lower-cased; groups are expanded. */
 export function mailboxAddresses(value: string): string[] {
   const out: string[] = [];
-  for (const item of splitList(stripComments(value).replace(/\r\n/g, ''))) {
-    const group = /^[^<>"@]*:(.*);?$/.exec(item);
-    const members =
-      group && !item.includes('<') ? splitList(group[1].replace(/;\s*$/, '')) : [item];
-    for (const m of members) {
-      const address = addressOf(m).toLowerCase();
-      if (address) out.push(address);
-    }
+  for (let item of splitList(stripComments(value).replace(/\r\n/g, ''))) {
+    // Group syntax, "name: a@x, b@y;", contributes its members.
+    item = item
+      .replace(/^[^<>"@,:]*:/, '')
+      .replace(/;\s*$/, '')
+      .trim();
+    const address = item ? addressOf(item).toLowerCase() : '';
+    if (address) out.push(address);
   }
   return out;
 }

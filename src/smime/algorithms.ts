@@ -32,6 +32,7 @@ export const OID = {
   aes128Gcm: '2.16.840.1.101.3.4.1.6',
   aes256Gcm: '2.16.840.1.101.3.4.1.46',
   keyUsage: '2.5.29.15',
+  subjectKeyIdentifier: '2.5.29.14',
   subjectAltName: '2.5.29.17',
   basicConstraints: '2.5.29.19',
   extKeyUsage: '2.5.29.37',

@@ -3,7 +3,7 @@
  * lengths and constructed strings), built on asn1js.
  */
 import * as asn1js from 'asn1js';
-import { decodeOid } from './der';
+import { contentOf, decodeOid, readTlv } from './der';
 
 export interface BerNode {
   /** 0 universal, 2 context-specific (matching X.690 class bits >> 6). */
@@ -19,29 +19,35 @@ export interface BerNode {
 
 const CLASS: Record<number, number> = { 1: 0, 2: 1, 3: 2, 4: 3 };
 
-function convert(block: asn1js.AsnType, source: Buffer): BerNode {
+function convert(block: asn1js.AsnType): BerNode {
   const base = block as asn1js.BaseBlock;
   const id = base.idBlock;
-  const value = base.valueBlock as unknown as { value?: unknown; valueHexView?: Uint8Array };
-  const children = Array.isArray(value.value)
-    ? (value.value as asn1js.AsnType[]).map((c) => convert(c, source))
-    : [];
+  const view = base.valueBeforeDecodeView;
+  const encoded = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+  const value = (base.valueBlock ?? {}) as unknown as {
+    value?: unknown;
+    valueHexView?: Uint8Array;
+  };
+  const children =
+    id.isConstructed && Array.isArray(value.value)
+      ? (value.value as asn1js.AsnType[]).map(convert)
+      : [];
   let content: Buffer;
-  if (block instanceof asn1js.ObjectIdentifier) {
-    content = Buffer.from(block.valueBlock.toBER(false));
-  } else if (id.isConstructed) {
-    content = Buffer.concat(children.map((c) => c.content));
-  } else {
-    content = Buffer.from(value.valueHexView ?? new Uint8Array());
+  if (id.isConstructed) content = Buffer.concat(children.map((c) => c.content));
+  else {
+    try {
+      content = contentOf(encoded, readTlv(encoded, 0));
+    } catch {
+      content = Buffer.from(value.valueHexView ?? new Uint8Array());
+    }
   }
-  const start = base.valueBeforeDecodeView;
   return {
     cls: CLASS[id.tagClass] ?? 0,
     tag: id.tagNumber,
     constructed: id.isConstructed,
     children,
     content,
-    encoded: Buffer.from(start.buffer, start.byteOffset, start.byteLength),
+    encoded,
   };
 }
 
@@ -53,7 +59,7 @@ export function parseBer(buf: Buffer): BerNode {
   if (parsed.offset === -1 || parsed.result.error) {
     throw new BerError(parsed.result.error || 'not BER');
   }
-  return convert(parsed.result, buf);
+  return convert(parsed.result);
 }
 
 export const oidOf = (n: BerNode | undefined): string => {

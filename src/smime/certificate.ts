@@ -25,6 +25,8 @@ export interface CertificateInfo {
   /** rfc822Name subjectAltNames, then legacy subject emailAddress values, lower-cased. */
   emailAddresses: string[];
   isCa: boolean;
+  /** The subjectKeyIdentifier extension value, when present. */
+  subjectKeyIdentifier?: Buffer;
   subject: string;
   issuer: string;
   fingerprintSha256: string;
@@ -104,6 +106,8 @@ export function parseCertificate(der: Buffer): CertificateInfo {
       for (const gn of children(der, value)) {
         if (gn.tag === 0x81) sanEmails.push(contentOf(der, gn).toString('latin1').toLowerCase());
       }
+    } else if (id === OID.subjectKeyIdentifier) {
+      info.subjectKeyIdentifier = contentOf(der, value);
     } else if (id === OID.basicConstraints) {
       const bc = children(der, value);
       info.isCa = bc.length > 0 && bc[0].tag === 0x01 && der[bc[0].contentStart] !== 0;

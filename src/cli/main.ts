@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+/**
+ * The smime-relay command: sign, verify, serve. Failures print one line,
+ * `error [code]: what is wrong, and what to do`, and exit with 2 (usage), 3 (identity or
+ * certificate refused) or 4 (message refused); never a stack trace.
+ */
+import { ERROR_CODES } from '../plugin/error-codes';
+import { isRelayError } from '../plugin/relay-error';
+import { signCommand } from './sign.command';
+import { verifyCommand } from './verify.command';
+
+const USAGE = `Usage: smime-relay <command> [options]
+
+Commands:
+  sign      sign one message with a certificate (PKCS#12 or PEM)
+  verify    verify a signed message
+  serve     run the relay service (HTTP on HTTP_PORT, default 8080)
+
+Run "smime-relay <command> --help" for a command's options.`;
+
+const EXIT = { usage: 2, identity: 3, message: 4, verification: 4, internal: 1 } as const;
+
+async function serve(): Promise<number> {
+  // Loaded only here, so sign and verify start without NestJS.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { bootstrap } = require('../main') as typeof import('../main');
+  await bootstrap();
+  return -1; // keep running
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'sign':
+        return await signCommand(rest);
+      case 'verify':
+        return await verifyCommand(rest);
+      case 'serve':
+        return await serve();
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        console.log(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        process.stderr.write(
+          `error [usage]: unknown command "${command}". ${ERROR_CODES.usage.hint}\n`,
+        );
+        return 2;
+    }
+  } catch (e) {
+    if (isRelayError(e)) {
+      process.stderr.write(e.toLine() + '\n');
+      return EXIT[ERROR_CODES[e.code].category];
+    }
+    process.stderr.write(
+      `error [internal_error]: ${(e as Error)?.message ?? String(e)}. ${ERROR_CODES.internal_error.hint}\n`,
+    );
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  run(process.argv.slice(2)).then((code) => {
+    if (code >= 0) process.exitCode = code;
+  });
+}

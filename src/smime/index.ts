@@ -1,0 +1,16 @@
+export {
+  loadSigningIdentity,
+  checkValidity,
+  type IdentityInput,
+  type SigningIdentity,
+} from './identity';
+export { signMessage, type SignOptions, type SignatureFormat } from './sign';
+export {
+  verifyMessage,
+  type VerifyOptions,
+  type VerificationReport,
+  type SignerReport,
+} from './verify';
+export { SignatureCache } from './signature-cache';
+export { prepareMessage, type PreparedMessage } from './signed-entity';
+export type { HashName } from './algorithms';
