@@ -4,7 +4,7 @@ export {
   type IdentityInput,
   type SigningIdentity,
 } from './identity';
-export { signMessage, type SignOptions, type SignatureFormat } from './sign';
+export { signMessage, defaultHash, type SignOptions, type SignatureFormat } from './sign';
 export {
   verifyMessage,
   type VerifyOptions,

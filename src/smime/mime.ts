@@ -19,6 +19,47 @@ export interface Entity {
 
 const NEEDS_CRLF = /\r(?!\n)|(?<!\r)\n/;
 
+export interface LineScan {
+  /** Some LF lacks its CR, or some CR its LF. */
+  bareLineBreak: boolean;
+  /** After the header, no line is over 998 octets, ends in a blank or starts with "From ". */
+  safeLines: boolean;
+}
+
+/**
+ * One pass over the bytes with native searches, so that a clean message (the usual case)
+ * needs no per-part checks at all.
+ */
+export function scanBodyLines(buf: Buffer): LineScan {
+  let crlf = 0;
+  let safeLines = true;
+  const headerEnd = buf.indexOf('\r\n\r\n');
+  let lineStart = headerEnd < 0 ? 0 : headerEnd + 4;
+  for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) {
+    if (i === 0 || buf[i - 1] !== 13) return { bareLineBreak: true, safeLines: false };
+    crlf++;
+    if (i < lineStart) continue;
+    const last = buf[i - 2];
+    if (
+      i - 1 - lineStart > 998 ||
+      last === 32 ||
+      last === 9 ||
+      (buf[lineStart] === 70 && buf.toString('latin1', lineStart, lineStart + 5) === 'From ')
+    ) {
+      safeLines = false;
+    }
+    lineStart = i + 1;
+  }
+  let cr = 0;
+  for (let i = buf.indexOf(13); i >= 0; i = buf.indexOf(13, i + 1)) cr++;
+  if (cr !== crlf) return { bareLineBreak: true, safeLines: false };
+  const tail = buf.length - lineStart;
+  const lastByte = buf[buf.length - 1];
+  if (tail > 998 || (tail > 0 && (lastByte === 32 || lastByte === 9))) safeLines = false;
+  if (tail >= 5 && buf.toString('latin1', lineStart, lineStart + 5) === 'From ') safeLines = false;
+  return { bareLineBreak: false, safeLines };
+}
+
 /** Every line ending to CRLF; returns the input itself when it is already canonical. */
 export function toCrlf(s: string): string {
   return NEEDS_CRLF.test(s) ? s.replace(/\r\n|\r|\n/g, '\r\n') : s;

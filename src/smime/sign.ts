@@ -16,7 +16,7 @@ import { sevenBitOuterHeaders } from './outer-headers';
 export type SignatureFormat = 'detached' | 'opaque';
 
 export interface SignOptions {
-  /** Digest algorithm; default sha256. */
+  /** Digest algorithm; default sha256 (sha384 for P-384 keys, sha512 for P-521). */
   hash?: HashName;
   /** detached (multipart/signed, the default) or opaque (application/pkcs7-mime). */
   format?: SignatureFormat;
@@ -35,15 +35,30 @@ function identityId(identity: SigningIdentity): string {
   return id;
 }
 
+/**
+ * SHA-256, except that ECDSA keys get the digest that matches their curve (RFC 5753 §7.2,
+ * RFC 8551 §2.1): gpgsm, for one, refuses a 256-bit digest with a P-384 key.
+ */
+export function defaultHash(identity: SigningIdentity): HashName {
+  if (identity.keyDetail === 'P-384') return 'sha384';
+  if (identity.keyDetail === 'P-521') return 'sha512';
+  return 'sha256';
+}
+
 function schemeFor(identity: SigningIdentity, rsaPss: boolean | undefined): SignatureScheme {
   if (identity.keyType === 'ec') return 'ecdsa';
   return rsaPss ? 'rsa-pss' : identity.defaultScheme;
 }
 
-function newBoundary(entity: string): string {
+// Boundaries only need to be absent from the entity; a random per-process prefix and a
+// counter make them unique without paying for randomness on every message.
+const boundaryPrefix = `----=_smime_${crypto.randomBytes(8).toString('hex')}_`;
+let boundaryCounter = 0;
+
+function newBoundary(entity: Buffer): string {
   for (;;) {
-    const boundary = `----=_smime_${crypto.randomBytes(12).toString('hex')}`;
-    if (!entity.includes(boundary)) return boundary;
+    const boundary = boundaryPrefix + (boundaryCounter++).toString(36);
+    if (entity.indexOf(boundary) < 0) return boundary;
   }
 }
 
@@ -55,37 +70,37 @@ function outerBlock(outer: HeaderField[], contentFields: string[]): string {
 
 function detachedMessage(
   outer: HeaderField[],
-  entity: string,
+  entity: Buffer,
   cms: Buffer,
   hash: HashName,
-): string {
+): Buffer {
   const boundary = newBoundary(entity);
   const head = outerBlock(outer, [
     `Content-Type: multipart/signed; protocol="application/pkcs7-signature";`,
     ` micalg=${MICALG[hash]}; boundary="${boundary}"`,
   ]);
-  return (
-    head +
-    'This is an S/MIME signed message\r\n\r\n' +
-    `--${boundary}\r\n` +
-    entity +
+  const tail =
     `\r\n--${boundary}\r\n` +
     'Content-Type: application/pkcs7-signature; name=smime.p7s\r\n' +
     'Content-Transfer-Encoding: base64\r\n' +
     'Content-Disposition: attachment; filename=smime.p7s\r\n' +
     'Content-Description: S/MIME Cryptographic Signature\r\n\r\n' +
     encodeBase64(cms) +
-    `\r\n--${boundary}--\r\n`
-  );
+    `\r\n--${boundary}--\r\n`;
+  return Buffer.concat([
+    Buffer.from(`${head}This is an S/MIME signed message\r\n\r\n--${boundary}\r\n`, 'latin1'),
+    entity,
+    Buffer.from(tail, 'latin1'),
+  ]);
 }
 
-function opaqueMessage(outer: HeaderField[], cms: Buffer): string {
+function opaqueMessage(outer: HeaderField[], cms: Buffer): Buffer {
   const head = outerBlock(outer, [
     'Content-Type: application/pkcs7-mime; smime-type=signed-data; name=smime.p7m',
     'Content-Transfer-Encoding: base64',
     'Content-Disposition: attachment; filename=smime.p7m',
   ]);
-  return head + encodeBase64(cms);
+  return Buffer.from(head + encodeBase64(cms), 'latin1');
 }
 
 /**
@@ -97,7 +112,7 @@ export async function signMessage(
   identity: SigningIdentity,
   options: SignOptions = {},
 ): Promise<Buffer> {
-  const hash = options.hash ?? 'sha256';
+  const hash = options.hash ?? defaultHash(identity);
   if (!HASHES.includes(hash))
     throw new RelayError('usage', `unknown hash "${hash}"; use sha256, sha384 or sha512`);
   const format = options.format ?? 'detached';
@@ -125,9 +140,7 @@ export async function signMessage(
     });
     if (cacheKey) options.cache?.set(cacheKey, cms);
   }
-  const out =
-    format === 'detached'
-      ? detachedMessage(prepared.outer, prepared.entity, cms, hash)
-      : opaqueMessage(prepared.outer, cms);
-  return Buffer.from(out, 'latin1');
+  return format === 'detached'
+    ? detachedMessage(prepared.outer, content, cms, hash)
+    : opaqueMessage(prepared.outer, cms);
 }

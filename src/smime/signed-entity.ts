@@ -5,6 +5,7 @@
  * are re-encoded (text to quoted-printable, anything else to base64); safe parts keep
  * their bytes.
  */
+import { isAscii } from 'node:buffer';
 import { RelayError } from '../plugin/relay-error';
 import { hasEightBit, sevenBitField } from './header-encoding';
 import {
@@ -14,6 +15,7 @@ import {
   joinMultipart,
   parseEntity,
   serializeEntity,
+  scanBodyLines,
   splitMultipart,
   toCrlf,
   type Entity,
@@ -35,19 +37,38 @@ export interface PreparedMessage {
 
 const MAX_DEPTH = 32;
 // eslint-disable-next-line no-control-regex -- NUL octets are exactly what must be found
-const UNSAFE = /[\x00\x80-\xff]|[ \t](?:\r\n|$)|(?:^|\r\n)From /;
+const NOT_SEVEN_BIT = /[\x00\x80-\xff]/;
 
-function hasLongLine(s: string): boolean {
-  let start = 0;
-  for (let end = s.indexOf('\r\n'); end >= 0; end = s.indexOf('\r\n', start)) {
-    if (end - start > 998) return true;
+/**
+ * True when the text would not pass unchanged through every mail transfer agent: 8-bit
+ * or NUL octets, lines over 998 octets, trailing blanks, or a line starting "From ".
+ * `sevenBit` says the caller already knows there are no 8-bit or NUL octets.
+ */
+export function needsEncoding(s: string, sevenBit = false): boolean {
+  if (!sevenBit && NOT_SEVEN_BIT.test(s)) return true;
+  // One pass over the lines; searching for " \r\n" directly is slower on prose.
+  for (let start = 0; ;) {
+    const end = s.indexOf('\r\n', start);
+    const lineEnd = end < 0 ? s.length : end;
+    if (lineEnd - start > 998) return true;
+    const last = lineEnd > start ? s.charCodeAt(lineEnd - 1) : 0;
+    if (last === 32 || last === 9) return true;
+    if (s.charCodeAt(start) === 70 && s.startsWith('From ', start)) return true;
+    if (end < 0) return false;
     start = end + 2;
   }
-  return s.length - start > 998;
 }
 
-/** True when the text would not pass unchanged through every mail transfer agent. */
-export const needsEncoding = (s: string): boolean => UNSAFE.test(s) || hasLongLine(s);
+/** What a scan of the whole message already established. */
+interface Known {
+  /** No 8-bit or NUL octets anywhere. */
+  sevenBit: boolean;
+  /** No body line is too long, ends in a blank or starts with "From ". */
+  safeLines: boolean;
+}
+
+const unsafe = (s: string, known: Known): boolean =>
+  !(known.sevenBit && known.safeLines) && needsEncoding(s, known.sevenBit);
 
 function malformed(message: string): RelayError {
   return new RelayError('malformed_message', message);
@@ -80,9 +101,9 @@ function transferEncodingOf(headers: HeaderField[]): string {
   return field ? fieldValue(field).toLowerCase() : '7bit';
 }
 
-function prepareLeaf(e: Entity, isText: boolean): Entity {
+function prepareLeaf(e: Entity, isText: boolean, known: Known): Entity {
   const encoding = transferEncodingOf(e.headers);
-  if (encoding !== '8bit' && encoding !== 'binary' && !needsEncoding(e.body)) return e;
+  if (encoding !== '8bit' && encoding !== 'binary' && !unsafe(e.body, known)) return e;
   let decoded: string;
   if (encoding === '7bit' || encoding === '8bit' || encoding === 'binary') decoded = e.body;
   else if (encoding === 'quoted-printable') decoded = decodeQuotedPrintable(e.body);
@@ -97,7 +118,8 @@ function prepareLeaf(e: Entity, isText: boolean): Entity {
 }
 
 /** Preamble and epilogue carry no content; drop them when they would not survive transit. */
-const keepIfSafe = (s: string | null): string | null => (s !== null && needsEncoding(s) ? '' : s);
+const keepIfSafe = (s: string | null, known: Known): string | null =>
+  s !== null && unsafe(s, known) ? '' : s;
 
 function relabelSevenBit(headers: HeaderField[]): HeaderField[] {
   const encoding = transferEncodingOf(headers);
@@ -106,9 +128,11 @@ function relabelSevenBit(headers: HeaderField[]): HeaderField[] {
     : headers;
 }
 
-function prepareEntity(e: Entity, defaultType: string, depth: number): Entity {
+function prepareEntity(e: Entity, defaultType: string, depth: number, known: Known): Entity {
   if (depth > MAX_DEPTH) throw malformed(`MIME parts are nested more than ${MAX_DEPTH} deep`);
-  const headers = e.headers.map((h) => (h.name.startsWith('content-') ? sevenBitField(h) : h));
+  const headers = known.sevenBit
+    ? e.headers
+    : e.headers.map((h) => (h.name.startsWith('content-') ? sevenBitField(h) : h));
   const ct = contentTypeOf(headers);
   const type = ct ? `${ct.type}/${ct.subtype}` : defaultType;
   const boundary = ct?.params.get('boundary');
@@ -118,13 +142,13 @@ function prepareEntity(e: Entity, defaultType: string, depth: number): Entity {
       const childType = type === 'multipart/digest' ? 'message/rfc822' : 'text/plain';
       const parts = body.parts.map((part, n) =>
         serializeEntity(
-          prepareEntity(parseEntity(part, `header of part ${n + 1}`), childType, depth + 1),
+          prepareEntity(parseEntity(part, `header of part ${n + 1}`), childType, depth + 1, known),
         ),
       );
       const joined = {
-        preamble: keepIfSafe(body.preamble),
+        preamble: keepIfSafe(body.preamble, known),
         parts,
-        epilogue: keepIfSafe(body.epilogue),
+        epilogue: keepIfSafe(body.epilogue, known),
       };
       return { headers: relabelSevenBit(headers), body: joinMultipart(joined, boundary) };
     }
@@ -136,10 +160,10 @@ function prepareEntity(e: Entity, defaultType: string, depth: number): Entity {
     if (inner.headers.some((h) => hasEightBit(h.raw))) {
       throw malformed('an attached message has 8-bit header fields, which cannot be made 7-bit');
     }
-    const prepared = prepareEntity(inner, 'text/plain', depth + 1);
+    const prepared = prepareEntity(inner, 'text/plain', depth + 1, known);
     return { headers: relabelSevenBit(headers), body: serializeEntity(prepared) };
   }
-  return prepareLeaf({ headers, body: e.body }, type.startsWith('text/'));
+  return prepareLeaf({ headers, body: e.body }, type.startsWith('text/'), known);
 }
 
 /**
@@ -148,7 +172,10 @@ function prepareEntity(e: Entity, defaultType: string, depth: number): Entity {
  */
 export function prepareMessage(raw: Buffer): PreparedMessage {
   if (raw.length === 0) throw malformed('the message is empty');
-  const text = toCrlf(raw.toString('latin1'));
+  const sevenBit = isAscii(raw) && raw.indexOf(0) < 0;
+  const scan = scanBodyLines(raw);
+  const text = scan.bareLineBreak ? toCrlf(raw.toString('latin1')) : raw.toString('latin1');
+  const known: Known = { sevenBit, safeLines: !scan.bareLineBreak && scan.safeLines };
   if (text.startsWith('\r\n')) throw malformed('the message has no header fields');
   const top = parseEntity(text, 'message header');
   const outer = top.headers.filter((h) => !h.name.startsWith('content-'));
@@ -168,6 +195,6 @@ export function prepareMessage(raw: Buffer): PreparedMessage {
       ...inner,
     ];
   }
-  const entity = prepareEntity({ headers: inner, body: top.body }, 'text/plain', 0);
+  const entity = prepareEntity({ headers: inner, body: top.body }, 'text/plain', 0, known);
   return { outer, entity: serializeEntity(entity) };
 }
