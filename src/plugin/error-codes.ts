@@ -26,7 +26,7 @@ const identity = (hint: string): ErrorCodeInfo => ({
 const message = (hint: string): ErrorCodeInfo => ({
   permanent: true,
   category: 'message',
-  smtp: [550, '5.6.0'],
+  smtp: [550, '5.7.1'],
   http: 422,
   hint,
 });

@@ -27,36 +27,35 @@ export interface LineScan {
 }
 
 /**
- * One pass over the bytes with native searches, so that a clean message (the usual case)
- * needs no per-part checks at all.
+ * One pass over a latin1 string with the engine's own string search (cheaper per call
+ * than Buffer.indexOf), so a clean message (the usual case) needs no per-part checks.
  */
-export function scanBodyLines(buf: Buffer): LineScan {
-  let crlf = 0;
-  let safeLines = true;
-  const headerEnd = buf.indexOf('\r\n\r\n');
+export function scanBodyLines(s: string): LineScan {
+  const headerEnd = s.indexOf('\r\n\r\n');
   let lineStart = headerEnd < 0 ? 0 : headerEnd + 4;
-  for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) {
-    if (i === 0 || buf[i - 1] !== 13) return { bareLineBreak: true, safeLines: false };
-    crlf++;
-    if (i < lineStart) continue;
-    const last = buf[i - 2];
+  let safeLines = true;
+  // Every CR must be followed by LF, and every LF preceded by CR: walking the CRs, the next
+  // LF must always sit right after the current CR.
+  let nextLf = s.indexOf('\n');
+  for (let cr = s.indexOf('\r'); cr >= 0; cr = s.indexOf('\r', cr + 2)) {
+    if (nextLf !== cr + 1) return { bareLineBreak: true, safeLines: false };
+    nextLf = s.indexOf('\n', cr + 2);
+    if (cr < lineStart) continue;
+    const last = s.charCodeAt(cr - 1);
     if (
-      i - 1 - lineStart > 998 ||
-      last === 32 ||
-      last === 9 ||
-      (buf[lineStart] === 70 && buf.toString('latin1', lineStart, lineStart + 5) === 'From ')
+      cr - lineStart > 998 ||
+      (cr > lineStart && (last === 32 || last === 9)) ||
+      (s.charCodeAt(lineStart) === 70 && s.startsWith('From ', lineStart))
     ) {
       safeLines = false;
     }
-    lineStart = i + 1;
+    lineStart = cr + 2;
   }
-  let cr = 0;
-  for (let i = buf.indexOf(13); i >= 0; i = buf.indexOf(13, i + 1)) cr++;
-  if (cr !== crlf) return { bareLineBreak: true, safeLines: false };
-  const tail = buf.length - lineStart;
-  const lastByte = buf[buf.length - 1];
-  if (tail > 998 || (tail > 0 && (lastByte === 32 || lastByte === 9))) safeLines = false;
-  if (tail >= 5 && buf.toString('latin1', lineStart, lineStart + 5) === 'From ') safeLines = false;
+  if (nextLf >= 0) return { bareLineBreak: true, safeLines: false };
+  const tail = s.length - lineStart;
+  const lastCode = s.charCodeAt(s.length - 1);
+  if (tail > 998 || (tail > 0 && (lastCode === 32 || lastCode === 9))) safeLines = false;
+  if (s.startsWith('From ', lineStart)) safeLines = false;
   return { bareLineBreak: false, safeLines };
 }
 
@@ -189,20 +188,27 @@ export interface MultipartBody {
 export function splitMultipart(body: string, boundary: string): MultipartBody | undefined {
   const dash = '--' + boundary;
   const found: { lineStart: number; crlfStart: number; lineEnd: number; close: boolean }[] = [];
-  const candidates = function* () {
-    if (body.startsWith(dash)) yield 0;
-    for (let i = body.indexOf('\r\n' + dash); i >= 0; i = body.indexOf('\r\n' + dash, i + 2)) {
-      yield i + 2;
-    }
+  const marker = '\r\n' + dash;
+  const after = (from: number): number => {
+    const at = body.indexOf(marker, from);
+    return at < 0 ? -1 : at + 2;
   };
-  for (const lineStart of candidates()) {
+  let lineStart = body.startsWith(dash) ? 0 : after(0);
+  while (lineStart >= 0) {
     let pos = lineStart + dash.length;
     const close = body.startsWith('--', pos);
     if (close) pos += 2;
     while (body[pos] === ' ' || body[pos] === '\t') pos++;
-    if (pos !== body.length && !body.startsWith('\r\n', pos)) continue;
-    found.push({ lineStart, crlfStart: lineStart === 0 ? 0 : lineStart - 2, lineEnd: pos, close });
-    if (close) break;
+    if (pos === body.length || body.startsWith('\r\n', pos)) {
+      found.push({
+        lineStart,
+        crlfStart: lineStart === 0 ? 0 : lineStart - 2,
+        lineEnd: pos,
+        close,
+      });
+      if (close) break;
+    }
+    lineStart = after(pos);
   }
   if (found.length === 0 || found[0].close) return undefined;
   const preamble = found[0].lineStart === 0 ? null : body.slice(0, found[0].crlfStart);

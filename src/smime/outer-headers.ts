@@ -32,6 +32,7 @@ function encodeEightBitWords(value: string, inPhraseOnly: boolean): string {
 }
 
 function refold(raw: string): string {
+  if (raw.length <= 998) return raw;
   const lines = raw.split('\r\n');
   if (lines.every((l) => l.length <= 998)) return raw;
   const out: string[] = [];

@@ -123,7 +123,7 @@ export async function signMessage(
   checkValidity(identity, now);
   const prepared = prepareMessage(raw);
   checkFrom(prepared.outer, identity.emailAddresses);
-  const content = Buffer.from(prepared.entity, 'latin1');
+  const content = prepared.entity;
   const scheme = schemeFor(identity, options.rsaPss);
   const digest = crypto.createHash(hash).update(content).digest();
   const cacheKey =

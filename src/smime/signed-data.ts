@@ -3,6 +3,7 @@
  * Per message only the digest, the signing time and the signature are encoded.
  */
 import * as crypto from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import {
   HASH_LENGTH,
   OID,
@@ -26,6 +27,13 @@ interface SignerTemplate {
 }
 
 const attribute = (type: string, value: Buffer): Buffer => seq(oid(type), tlv(TAG.SET, value));
+
+const MESSAGE_DIGEST_OID = oid(OID.messageDigest);
+const SIGNING_TIME_OID = oid(OID.signingTime);
+const DATA_OID = oid(OID.data);
+const SIGNED_DATA_OID = oid(OID.signedData);
+/** Encapsulated content info of a detached signature: the data type, no content. */
+const DETACHED_ENCAP = seq(DATA_OID);
 
 /** RFC 8551 §2.5.2: strongest first; parameters are absent for these OIDs. */
 const CAPABILITIES = seq(
@@ -75,7 +83,37 @@ function templateFor(
   return t;
 }
 
+/**
+ * Signing runs in libuv's thread pool. Keeping more jobs queued there than there are cores
+ * only steals CPU from the thread that prepares the next messages, so jobs beyond the limit
+ * wait here.
+ */
+let signingSlots =
+  Number(process.env.SMIME_SIGN_CONCURRENCY) || Math.max(1, availableParallelism());
+const waiting: (() => void)[] = [];
+
+async function withSigningSlot<T>(fn: () => Promise<T>): Promise<T> {
+  if (signingSlots > 0) signingSlots--;
+  else await new Promise<void>((resolve) => waiting.push(resolve));
+  try {
+    return await fn();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else signingSlots++;
+  }
+}
+
 function signAsync(
+  hash: HashName,
+  scheme: SignatureScheme,
+  data: Buffer,
+  key: crypto.KeyObject,
+): Promise<Buffer> {
+  return withSigningSlot(() => signInPool(hash, scheme, data, key));
+}
+
+function signInPool(
   hash: HashName,
   scheme: SignatureScheme,
   data: Buffer,
@@ -84,9 +122,7 @@ function signAsync(
   const keyOptions =
     scheme === 'rsa-pss'
       ? { key, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_LENGTH[hash] }
-      : scheme === 'ecdsa'
-        ? { key, dsaEncoding: 'der' as const }
-        : key;
+      : key; // PKCS#1 v1.5 and DER-encoded ECDSA are the defaults for a bare KeyObject
   return new Promise((resolve, reject) => {
     crypto.sign(hash, data, keyOptions, (err, signature) =>
       err ? reject(err) : resolve(signature),
@@ -114,8 +150,8 @@ export async function buildSignedData(
   const digest = options.digest ?? crypto.createHash(options.hash).update(content).digest();
   const attributes = [
     ...t.fixedAttributes,
-    attribute(OID.messageDigest, octets(digest)),
-    attribute(OID.signingTime, time(options.signingTime)),
+    seq(MESSAGE_DIGEST_OID, tlv(TAG.SET, octets(digest))),
+    seq(SIGNING_TIME_OID, tlv(TAG.SET, time(options.signingTime))),
   ].sort(Buffer.compare); // DER SET OF order (RFC 8551 §2.5; X.690 §11.6)
   const signedAttrs = tlv(TAG.SET, ...attributes);
   const signature = await signAsync(options.hash, options.scheme, signedAttrs, identity.privateKey);
@@ -128,8 +164,8 @@ export async function buildSignedData(
     octets(signature),
   );
   const encapContentInfo = options.encapsulate
-    ? seq(oid(OID.data), explicit(0, octets(content)))
-    : seq(oid(OID.data));
+    ? seq(DATA_OID, explicit(0, octets(content)))
+    : DETACHED_ENCAP;
   const signedData = seq(
     t.version,
     t.digestAlgorithms,
@@ -137,5 +173,5 @@ export async function buildSignedData(
     t.certificates,
     tlv(TAG.SET, signerInfo),
   );
-  return seq(oid(OID.signedData), explicit(0, signedData));
+  return seq(SIGNED_DATA_OID, explicit(0, signedData));
 }

@@ -3,6 +3,10 @@ import { describe, it } from 'node:test';
 import { RelayError } from '../plugin/relay-error';
 import { needsEncoding, prepareMessage } from './signed-entity';
 
+const prep = (raw: Buffer) => {
+  const p = prepareMessage(raw);
+  return { outer: p.outer, entity: p.entity.toString('latin1') };
+};
 const msg = (s: string): Buffer => Buffer.from(s.replace(/\n/g, '\r\n'), 'utf8');
 const code = (fn: () => unknown): string => {
   try {
@@ -15,7 +19,7 @@ const code = (fn: () => unknown): string => {
 
 describe('prepareMessage', () => {
   it('moves Content-* inside and keeps every other field outside, in order and text', () => {
-    const p = prepareMessage(
+    const p = prep(
       msg(
         'From: a@example.com\nSubject: a long\n folded subject\nContent-Type: text/plain; charset=us-ascii\nX-Campaign: 7\nMIME-Version: 1.0\n\nhello\n',
       ),
@@ -35,7 +39,7 @@ describe('prepareMessage', () => {
   it('keeps the bytes of parts that are already safe', () => {
     const body =
       '--b\nContent-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\nGr=C3=BC=C3=9Fe\n--b\nContent-Type: image/png\nContent-Transfer-Encoding: base64\n\niVBORw0KGgo=\n--b--\n';
-    const p = prepareMessage(
+    const p = prep(
       msg('From: a@example.com\nContent-Type: multipart/mixed; boundary=b\n\n' + body),
     );
     assert.equal(
@@ -46,7 +50,7 @@ describe('prepareMessage', () => {
 
   it('re-encodes 8bit text as quoted-printable and long base64 lines at 76', () => {
     const longB64 = Buffer.alloc(3000, 7).toString('base64');
-    const p = prepareMessage(
+    const p = prep(
       msg(
         `From: a@example.com\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\nGrüße\n--b\nContent-Type: application/pdf\nContent-Transfer-Encoding: base64\n\n${longB64}\n--b--\n`,
       ),
@@ -60,16 +64,13 @@ describe('prepareMessage', () => {
   });
 
   it('gives a message without MIME headers an explicit text/plain charset', () => {
-    assert.match(
-      prepareMessage(msg('From: a@example.com\n\nplain ascii\n')).entity,
-      /charset=us-ascii/,
-    );
-    const utf8 = prepareMessage(msg('From: a@example.com\n\nこんにちは\n')).entity;
+    assert.match(prep(msg('From: a@example.com\n\nplain ascii\n')).entity, /charset=us-ascii/);
+    const utf8 = prep(msg('From: a@example.com\n\nこんにちは\n')).entity;
     assert.match(utf8, /charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable/);
   });
 
   it('makes 8-bit file names in part headers 7-bit with RFC 2231', () => {
-    const p = prepareMessage(
+    const p = prep(
       msg(
         'From: a@example.com\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: application/pdf\nContent-Disposition: attachment; filename="Prüfbericht.pdf"\nContent-Transfer-Encoding: base64\n\nAAAA\n--b--\n',
       ),

@@ -14,6 +14,7 @@ import {
   findField,
   joinMultipart,
   parseEntity,
+  parseHeaderBlock,
   serializeEntity,
   scanBodyLines,
   splitMultipart,
@@ -31,8 +32,8 @@ import {
 export interface PreparedMessage {
   /** Header fields that stay outside the signature, in their original order and text. */
   outer: HeaderField[];
-  /** The canonical MIME entity to sign, as a latin1 string (one character per octet). */
-  entity: string;
+  /** The canonical MIME entity to sign. */
+  entity: Buffer;
 }
 
 const MAX_DEPTH = 32;
@@ -128,42 +129,107 @@ function relabelSevenBit(headers: HeaderField[]): HeaderField[] {
     : headers;
 }
 
+/** The Content-* fields made 7-bit; the same array when nothing had to change. */
+function sevenBitHeaders(headers: HeaderField[], known: Known): HeaderField[] {
+  if (known.sevenBit) return headers;
+  const mapped = headers.map((h) => (h.name.startsWith('content-') ? sevenBitField(h) : h));
+  return mapped.every((h, i) => h === headers[i]) ? headers : mapped;
+}
+
+/**
+ * Prepare one entity for signing. Returns `e` itself when nothing had to change, so the
+ * caller can reuse the original bytes.
+ */
 function prepareEntity(e: Entity, defaultType: string, depth: number, known: Known): Entity {
   if (depth > MAX_DEPTH) throw malformed(`MIME parts are nested more than ${MAX_DEPTH} deep`);
-  const headers = known.sevenBit
-    ? e.headers
-    : e.headers.map((h) => (h.name.startsWith('content-') ? sevenBitField(h) : h));
+  const headers = sevenBitHeaders(e.headers, known);
   const ct = contentTypeOf(headers);
   const type = ct ? `${ct.type}/${ct.subtype}` : defaultType;
   const boundary = ct?.params.get('boundary');
+  let out: Entity | undefined;
   if (type.startsWith('multipart/') && boundary) {
     const body = splitMultipart(e.body, boundary);
     if (body) {
       const childType = type === 'multipart/digest' ? 'message/rfc822' : 'text/plain';
-      const parts = body.parts.map((part, n) =>
-        serializeEntity(
-          prepareEntity(parseEntity(part, `header of part ${n + 1}`), childType, depth + 1, known),
-        ),
-      );
-      const joined = {
-        preamble: keepIfSafe(body.preamble, known),
-        parts,
-        epilogue: keepIfSafe(body.epilogue, known),
-      };
-      return { headers: relabelSevenBit(headers), body: joinMultipart(joined, boundary) };
+      let changed = false;
+      const parts = body.parts.map((part, n) => {
+        const parsed = parseEntity(part, `header of part ${n + 1}`);
+        const prepared = prepareEntity(parsed, childType, depth + 1, known);
+        if (prepared === parsed) return part;
+        changed = true;
+        return serializeEntity(prepared);
+      });
+      const preamble = keepIfSafe(body.preamble, known);
+      const epilogue = keepIfSafe(body.epilogue, known);
+      changed ||= preamble !== body.preamble || epilogue !== body.epilogue;
+      const joined = changed ? joinMultipart({ preamble, parts, epilogue }, boundary) : e.body;
+      out = { headers: relabelSevenBit(headers), body: joined };
     }
   }
   const encoding = transferEncodingOf(headers);
   const identity = encoding === '7bit' || encoding === '8bit' || encoding === 'binary';
-  if (type === 'message/rfc822' && identity) {
+  if (!out && type === 'message/rfc822' && identity) {
     const inner = parseEntity(e.body, 'header of an attached message');
     if (inner.headers.some((h) => hasEightBit(h.raw))) {
       throw malformed('an attached message has 8-bit header fields, which cannot be made 7-bit');
     }
     const prepared = prepareEntity(inner, 'text/plain', depth + 1, known);
-    return { headers: relabelSevenBit(headers), body: serializeEntity(prepared) };
+    out = {
+      headers: relabelSevenBit(headers),
+      body: prepared === inner ? e.body : serializeEntity(prepared),
+    };
   }
-  return prepareLeaf({ headers, body: e.body }, type.startsWith('text/'), known);
+  out ??= prepareLeaf({ headers, body: e.body }, type.startsWith('text/'), known);
+  return out.headers === e.headers && out.body === e.body ? e : out;
+}
+
+/**
+ * Whether any Content-Transfer-Encoding field in the message says 8bit or binary. Finds
+ * the fields by their name's tail ("…ncoding:" in either case), which is cheaper than
+ * parsing every part.
+ */
+function labelsEightBit(latin1: string): boolean {
+  for (const tail of ['ncoding:', 'NCODING:']) {
+    for (let at = latin1.indexOf(tail); at >= 0; at = latin1.indexOf(tail, at + 8)) {
+      const value = latin1
+        .slice(at + 8, at + 40)
+        .trimStart()
+        .slice(0, 6)
+        .toLowerCase();
+      if (value.startsWith('8bit') || value === 'binary') return true;
+    }
+  }
+  return false;
+}
+
+function withContentType(inner: HeaderField[], charset: string): HeaderField[] {
+  if (findField(inner, 'content-type')) return inner;
+  return [{ name: 'content-type', raw: `Content-Type: text/plain; charset=${charset}` }, ...inner];
+}
+
+function splitTopFields(headers: HeaderField[]): { outer: HeaderField[]; inner: HeaderField[] } {
+  return {
+    outer: headers.filter((h) => !h.name.startsWith('content-')),
+    inner: headers.filter((h) => h.name.startsWith('content-')),
+  };
+}
+
+/**
+ * The usual case: 7-bit CRLF input whose every body line is already safe and where no part
+ * is labelled 8bit or binary. Then no part can need re-encoding, and the body is signed
+ * byte for byte as the platform wrote it, without walking the MIME tree.
+ */
+function prepareSafeMessage(raw: Buffer, latin1: string): PreparedMessage | undefined {
+  const headerEnd = latin1.indexOf('\r\n\r\n');
+  if (headerEnd <= 0 || labelsEightBit(latin1)) return undefined;
+  const fields = parseHeaderBlock(latin1.slice(0, headerEnd), 'message header');
+  const { outer, inner } = splitTopFields(fields);
+  const head = withContentType(inner, 'us-ascii').map((h) => h.raw);
+  const entity = Buffer.concat([
+    Buffer.from(head.join('\r\n') + '\r\n\r\n', 'latin1'),
+    raw.subarray(headerEnd + 4),
+  ]);
+  return { outer, entity };
 }
 
 /**
@@ -173,28 +239,33 @@ function prepareEntity(e: Entity, defaultType: string, depth: number, known: Kno
 export function prepareMessage(raw: Buffer): PreparedMessage {
   if (raw.length === 0) throw malformed('the message is empty');
   const sevenBit = isAscii(raw) && raw.indexOf(0) < 0;
-  const scan = scanBodyLines(raw);
-  const text = scan.bareLineBreak ? toCrlf(raw.toString('latin1')) : raw.toString('latin1');
+  const latin1 = raw.toString('latin1');
+  const scan = scanBodyLines(latin1);
+  if (sevenBit && !scan.bareLineBreak && scan.safeLines) {
+    const fast = prepareSafeMessage(raw, latin1);
+    if (fast) return fast;
+  }
+  const text = scan.bareLineBreak ? toCrlf(latin1) : latin1;
   const known: Known = { sevenBit, safeLines: !scan.bareLineBreak && scan.safeLines };
   if (text.startsWith('\r\n')) throw malformed('the message has no header fields');
   const top = parseEntity(text, 'message header');
-  const outer = top.headers.filter((h) => !h.name.startsWith('content-'));
-  let inner = top.headers.filter((h) => h.name.startsWith('content-'));
-  if (!findField(inner, 'content-type')) {
-    let charset = 'us-ascii';
-    if (hasEightBit(top.body)) {
-      if (!isValidUtf8(top.body)) {
-        throw malformed(
-          'the body has 8-bit octets that are not UTF-8 and no Content-Type names a charset',
-        );
-      }
-      charset = 'utf-8';
+  const { outer, inner } = splitTopFields(top.headers);
+  let charset = 'us-ascii';
+  if (!findField(inner, 'content-type') && hasEightBit(top.body)) {
+    if (!isValidUtf8(top.body)) {
+      throw malformed(
+        'the body has 8-bit octets that are not UTF-8 and no Content-Type names a charset',
+      );
     }
-    inner = [
-      { name: 'content-type', raw: `Content-Type: text/plain; charset=${charset}` },
-      ...inner,
-    ];
+    charset = 'utf-8';
   }
-  const entity = prepareEntity({ headers: inner, body: top.body }, 'text/plain', 0, known);
-  return { outer, entity: serializeEntity(entity) };
+  const input = { headers: withContentType(inner, charset), body: top.body };
+  const prepared = prepareEntity(input, 'text/plain', 0, known);
+  const head = Buffer.from(prepared.headers.map((h) => h.raw).join('\r\n') + '\r\n\r\n', 'latin1');
+  // An unchanged body is copied straight from the input bytes.
+  const body =
+    prepared.body === top.body && !scan.bareLineBreak
+      ? raw.subarray(raw.length - top.body.length)
+      : Buffer.from(prepared.body, 'latin1');
+  return { outer, entity: Buffer.concat([head, body]) };
 }
