@@ -29,7 +29,7 @@ export async function signCommand(argv: string[]): Promise<number> {
           'password-file': { type: 'string' },
           in: { type: 'string' },
           out: { type: 'string' },
-          hash: { type: 'string', default: 'sha256' },
+          hash: { type: 'string' },
           pss: { type: 'boolean', default: false },
           format: { type: 'string', default: 'detached' },
           help: { type: 'boolean', short: 'h' },
@@ -41,7 +41,7 @@ export async function signCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (!o.cert) throw new RelayError('usage', '--cert FILE is required');
-  if (!['sha256', 'sha384', 'sha512'].includes(o.hash as string)) {
+  if (o.hash !== undefined && !['sha256', 'sha384', 'sha512'].includes(o.hash)) {
     throw new RelayError('usage', `--hash must be sha256, sha384 or sha512, not "${o.hash}"`);
   }
   if (!['detached', 'opaque'].includes(o.format as string)) {
@@ -61,7 +61,7 @@ export async function signCommand(argv: string[]): Promise<number> {
         });
   const message = readInput(o.in, 'message file');
   const signed = await signMessage(message, identity, {
-    hash: o.hash as HashName,
+    hash: o.hash as HashName | undefined,
     format: o.format as SignatureFormat,
     rsaPss: o.pss,
   });

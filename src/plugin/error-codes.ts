@@ -66,6 +66,9 @@ export const ERROR_CODES = {
   signer_certificate_missing: verification(
     'The signature does not carry the signer certificate; ask the sender to include it.',
   ),
+  weak_digest: verification(
+    'Sign with SHA-256 or stronger; SHA-1 signatures are refused by clients.',
+  ),
   digest_mismatch: verification(
     'The content was changed after signing; find the hop that rewrites the message.',
   ),

@@ -177,29 +177,51 @@ export interface MultipartBody {
   /** Text before the first delimiter, or null when the body starts with it. */
   preamble: string | null;
   parts: string[];
+  /** Where each part starts in the body, so callers can slice the same bytes. */
+  partStarts: number[];
   /** Text after the close delimiter's CRLF, or null when nothing (not even CRLF) follows. */
   epilogue: string | null;
+  /** A delimiter carried transport padding, or the close delimiter was missing. */
+  repaired: boolean;
+}
+
+interface Delimiter {
+  lineStart: number;
+  crlfStart: number;
+  lineEnd: number;
+  close: boolean;
 }
 
 /**
  * Split a multipart body at its delimiters (RFC 2046 §5.1.1). The CRLF before each
- * delimiter belongs to the delimiter; transport padding after it is dropped.
+ * delimiter belongs to the delimiter; transport padding after it is dropped. `bytes`, the
+ * same body as a Buffer, makes the search use the native byte search.
  */
-export function splitMultipart(body: string, boundary: string): MultipartBody | undefined {
+export function splitMultipart(
+  body: string,
+  boundary: string,
+  bytes?: Buffer,
+): MultipartBody | undefined {
   const dash = '--' + boundary;
-  const found: { lineStart: number; crlfStart: number; lineEnd: number; close: boolean }[] = [];
   const marker = '\r\n' + dash;
+  const markerBytes = bytes && Buffer.from(marker, 'latin1');
   const after = (from: number): number => {
-    const at = body.indexOf(marker, from);
+    const at = markerBytes
+      ? (bytes as Buffer).indexOf(markerBytes, from)
+      : body.indexOf(marker, from);
     return at < 0 ? -1 : at + 2;
   };
+  const found: Delimiter[] = [];
+  let padded = false;
   let lineStart = body.startsWith(dash) ? 0 : after(0);
   while (lineStart >= 0) {
     let pos = lineStart + dash.length;
     const close = body.startsWith('--', pos);
     if (close) pos += 2;
+    const padStart = pos;
     while (body[pos] === ' ' || body[pos] === '\t') pos++;
     if (pos === body.length || body.startsWith('\r\n', pos)) {
+      padded ||= pos !== padStart;
       found.push({
         lineStart,
         crlfStart: lineStart === 0 ? 0 : lineStart - 2,
@@ -213,22 +235,28 @@ export function splitMultipart(body: string, boundary: string): MultipartBody | 
   if (found.length === 0 || found[0].close) return undefined;
   const preamble = found[0].lineStart === 0 ? null : body.slice(0, found[0].crlfStart);
   const parts: string[] = [];
+  const partStarts: number[] = [];
   for (let i = 0; i + 1 < found.length; i++) {
-    const contentStart = found[i].lineEnd + 2;
-    parts.push(
-      contentStart <= found[i + 1].crlfStart
-        ? body.slice(contentStart, found[i + 1].crlfStart)
-        : '',
-    );
+    const contentStart = Math.min(found[i].lineEnd + 2, found[i + 1].crlfStart);
+    partStarts.push(contentStart);
+    parts.push(body.slice(contentStart, found[i + 1].crlfStart));
   }
   const last = found[found.length - 1];
   let epilogue: string | null = null;
   if (last.close) epilogue = last.lineEnd >= body.length ? null : body.slice(last.lineEnd + 2);
-  else parts.push(body.slice(Math.min(last.lineEnd + 2, body.length))); // no close delimiter
-  return { preamble, parts, epilogue };
+  else {
+    // No close delimiter: the last part runs to the end of the body.
+    const contentStart = Math.min(last.lineEnd + 2, body.length);
+    partStarts.push(contentStart);
+    parts.push(body.slice(contentStart));
+  }
+  return { preamble, parts, partStarts, epilogue, repaired: padded || !last.close };
 }
 
-export function joinMultipart(m: MultipartBody, boundary: string): string {
+export function joinMultipart(
+  m: Pick<MultipartBody, 'preamble' | 'parts' | 'epilogue'>,
+  boundary: string,
+): string {
   const dash = '--' + boundary;
   let out = m.preamble === null ? '' : m.preamble + '\r\n';
   for (const part of m.parts) out += dash + '\r\n' + part + '\r\n';

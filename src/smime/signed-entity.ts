@@ -14,7 +14,6 @@ import {
   findField,
   joinMultipart,
   parseEntity,
-  parseHeaderBlock,
   serializeEntity,
   scanBodyLines,
   splitMultipart,
@@ -102,11 +101,13 @@ function transferEncodingOf(headers: HeaderField[]): string {
   return field ? fieldValue(field).toLowerCase() : '7bit';
 }
 
+const isIdentityEncoding = (e: string): boolean => e === '7bit' || e === '8bit' || e === 'binary';
+
 function prepareLeaf(e: Entity, isText: boolean, known: Known): Entity {
   const encoding = transferEncodingOf(e.headers);
   if (encoding !== '8bit' && encoding !== 'binary' && !unsafe(e.body, known)) return e;
   let decoded: string;
-  if (encoding === '7bit' || encoding === '8bit' || encoding === 'binary') decoded = e.body;
+  if (isIdentityEncoding(encoding)) decoded = e.body;
   else if (encoding === 'quoted-printable') decoded = decodeQuotedPrintable(e.body);
   else if (encoding === 'base64') decoded = decodeBase64(e.body);
   else throw malformed(`a part uses the unknown Content-Transfer-Encoding "${encoding}"`);
@@ -136,75 +137,91 @@ function sevenBitHeaders(headers: HeaderField[], known: Known): HeaderField[] {
   return mapped.every((h, i) => h === headers[i]) ? headers : mapped;
 }
 
+interface Walk {
+  known: Known;
+  depth: number;
+}
+
+/**
+ * A part is kept byte for byte when it is transit-safe, even if its header block cannot be
+ * read or it lies deeper than we walk: only a part that needs re-encoding must be
+ * understood, and one that cannot be is refused.
+ */
+function preparePart(
+  part: string,
+  bytes: Buffer | undefined,
+  childType: string,
+  walk: Walk,
+  n: number,
+): string {
+  let parsed: Entity;
+  try {
+    if (walk.depth >= MAX_DEPTH)
+      throw malformed(`MIME parts are nested more than ${MAX_DEPTH} deep`);
+    parsed = parseEntity(part, `header of part ${n + 1}`);
+  } catch (e) {
+    if (unsafe(part, walk.known)) throw e;
+    return part;
+  }
+  const bodyBytes = bytes?.subarray(part.length - parsed.body.length);
+  const prepared = prepareEntity(parsed, childType, { ...walk, depth: walk.depth + 1 }, bodyBytes);
+  return prepared === parsed ? part : serializeEntity(prepared);
+}
+
+function prepareMultipart(
+  e: Entity,
+  headers: HeaderField[],
+  type: string,
+  boundary: string,
+  walk: Walk,
+  bytes?: Buffer,
+): Entity | undefined {
+  const body = splitMultipart(e.body, boundary, bytes);
+  if (!body) return undefined;
+  const childType = type === 'multipart/digest' ? 'message/rfc822' : 'text/plain';
+  let changed = body.repaired;
+  const parts = body.parts.map((part, n) => {
+    const start = body.partStarts[n];
+    const prepared = preparePart(
+      part,
+      bytes?.subarray(start, start + part.length),
+      childType,
+      walk,
+      n,
+    );
+    changed ||= prepared !== part;
+    return prepared;
+  });
+  const preamble = keepIfSafe(body.preamble, walk.known);
+  const epilogue = keepIfSafe(body.epilogue, walk.known);
+  changed ||= preamble !== body.preamble || epilogue !== body.epilogue;
+  const joined = changed ? joinMultipart({ preamble, parts, epilogue }, boundary) : e.body;
+  return { headers: relabelSevenBit(headers), body: joined };
+}
+
 /**
  * Prepare one entity for signing. Returns `e` itself when nothing had to change, so the
- * caller can reuse the original bytes.
+ * caller can reuse the original bytes. `bytes`, when given, holds the body's exact bytes.
  */
-function prepareEntity(e: Entity, defaultType: string, depth: number, known: Known): Entity {
-  if (depth > MAX_DEPTH) throw malformed(`MIME parts are nested more than ${MAX_DEPTH} deep`);
-  const headers = sevenBitHeaders(e.headers, known);
+function prepareEntity(e: Entity, defaultType: string, walk: Walk, bytes?: Buffer): Entity {
+  const headers = sevenBitHeaders(e.headers, walk.known);
   const ct = contentTypeOf(headers);
   const type = ct ? `${ct.type}/${ct.subtype}` : defaultType;
   const boundary = ct?.params.get('boundary');
   let out: Entity | undefined;
   if (type.startsWith('multipart/') && boundary) {
-    const body = splitMultipart(e.body, boundary);
-    if (body) {
-      const childType = type === 'multipart/digest' ? 'message/rfc822' : 'text/plain';
-      let changed = false;
-      const parts = body.parts.map((part, n) => {
-        const parsed = parseEntity(part, `header of part ${n + 1}`);
-        const prepared = prepareEntity(parsed, childType, depth + 1, known);
-        if (prepared === parsed) return part;
-        changed = true;
-        return serializeEntity(prepared);
-      });
-      const preamble = keepIfSafe(body.preamble, known);
-      const epilogue = keepIfSafe(body.epilogue, known);
-      changed ||= preamble !== body.preamble || epilogue !== body.epilogue;
-      const joined = changed ? joinMultipart({ preamble, parts, epilogue }, boundary) : e.body;
-      out = { headers: relabelSevenBit(headers), body: joined };
-    }
+    out = prepareMultipart(e, headers, type, boundary, walk, bytes);
   }
-  const encoding = transferEncodingOf(headers);
-  const identity = encoding === '7bit' || encoding === '8bit' || encoding === 'binary';
-  if (!out && type === 'message/rfc822' && identity) {
-    const inner = parseEntity(e.body, 'header of an attached message');
-    if (inner.headers.some((h) => hasEightBit(h.raw))) {
+  if (!out && type === 'message/rfc822' && isIdentityEncoding(transferEncodingOf(headers))) {
+    const body = preparePart(e.body, bytes, 'text/plain', walk, 0);
+    const innerHead = body.slice(0, Math.max(0, body.indexOf('\r\n\r\n')));
+    if (!walk.known.sevenBit && hasEightBit(innerHead)) {
       throw malformed('an attached message has 8-bit header fields, which cannot be made 7-bit');
     }
-    const prepared = prepareEntity(inner, 'text/plain', depth + 1, known);
-    out = {
-      headers: relabelSevenBit(headers),
-      body: prepared === inner ? e.body : serializeEntity(prepared),
-    };
+    out = { headers: relabelSevenBit(headers), body };
   }
-  out ??= prepareLeaf({ headers, body: e.body }, type.startsWith('text/'), known);
+  out ??= prepareLeaf({ headers, body: e.body }, type.startsWith('text/'), walk.known);
   return out.headers === e.headers && out.body === e.body ? e : out;
-}
-
-/**
- * Whether any Content-Transfer-Encoding field in the message says 8bit or binary. Finds
- * the fields by their name's tail ("…ncoding:" in either case), which is cheaper than
- * parsing every part.
- */
-function labelsEightBit(latin1: string): boolean {
-  for (const tail of ['ncoding:', 'NCODING:']) {
-    for (let at = latin1.indexOf(tail); at >= 0; at = latin1.indexOf(tail, at + 8)) {
-      const value = latin1
-        .slice(at + 8, at + 40)
-        .trimStart()
-        .slice(0, 6)
-        .toLowerCase();
-      if (value.startsWith('8bit') || value === 'binary') return true;
-    }
-  }
-  return false;
-}
-
-function withContentType(inner: HeaderField[], charset: string): HeaderField[] {
-  if (findField(inner, 'content-type')) return inner;
-  return [{ name: 'content-type', raw: `Content-Type: text/plain; charset=${charset}` }, ...inner];
 }
 
 function splitTopFields(headers: HeaderField[]): { outer: HeaderField[]; inner: HeaderField[] } {
@@ -215,38 +232,20 @@ function splitTopFields(headers: HeaderField[]): { outer: HeaderField[]; inner: 
 }
 
 /**
- * The usual case: 7-bit CRLF input whose every body line is already safe and where no part
- * is labelled 8bit or binary. Then no part can need re-encoding, and the body is signed
- * byte for byte as the platform wrote it, without walking the MIME tree.
- */
-function prepareSafeMessage(raw: Buffer, latin1: string): PreparedMessage | undefined {
-  const headerEnd = latin1.indexOf('\r\n\r\n');
-  if (headerEnd <= 0 || labelsEightBit(latin1)) return undefined;
-  const fields = parseHeaderBlock(latin1.slice(0, headerEnd), 'message header');
-  const { outer, inner } = splitTopFields(fields);
-  const head = withContentType(inner, 'us-ascii').map((h) => h.raw);
-  const entity = Buffer.concat([
-    Buffer.from(head.join('\r\n') + '\r\n\r\n', 'latin1'),
-    raw.subarray(headerEnd + 4),
-  ]);
-  return { outer, entity };
-}
-
-/**
  * Split and canonicalise a message for signing. Throws RelayError('malformed_message')
  * for input that is not a message.
  */
 export function prepareMessage(raw: Buffer): PreparedMessage {
   if (raw.length === 0) throw malformed('the message is empty');
-  const sevenBit = isAscii(raw) && raw.indexOf(0) < 0;
   const latin1 = raw.toString('latin1');
   const scan = scanBodyLines(latin1);
-  if (sevenBit && !scan.bareLineBreak && scan.safeLines) {
-    const fast = prepareSafeMessage(raw, latin1);
-    if (fast) return fast;
-  }
+  const known: Known = {
+    sevenBit: isAscii(raw) && raw.indexOf(0) < 0,
+    safeLines: !scan.bareLineBreak && scan.safeLines,
+  };
   const text = scan.bareLineBreak ? toCrlf(latin1) : latin1;
-  const known: Known = { sevenBit, safeLines: !scan.bareLineBreak && scan.safeLines };
+  // Without line-ending repair, text and raw are the same octets and raw can be sliced.
+  const source = scan.bareLineBreak ? undefined : raw;
   if (text.startsWith('\r\n')) throw malformed('the message has no header fields');
   const top = parseEntity(text, 'message header');
   const { outer, inner } = splitTopFields(top.headers);
@@ -260,12 +259,16 @@ export function prepareMessage(raw: Buffer): PreparedMessage {
     charset = 'utf-8';
   }
   const input = { headers: withContentType(inner, charset), body: top.body };
-  const prepared = prepareEntity(input, 'text/plain', 0, known);
-  const head = Buffer.from(prepared.headers.map((h) => h.raw).join('\r\n') + '\r\n\r\n', 'latin1');
+  const bodyBytes = source?.subarray(source.length - top.body.length);
+  const prepared = prepareEntity(input, 'text/plain', { known, depth: 0 }, bodyBytes);
+  const head = prepared.headers.map((h) => h.raw).join('\r\n') + '\r\n\r\n';
   // An unchanged body is copied straight from the input bytes.
   const body =
-    prepared.body === top.body && !scan.bareLineBreak
-      ? raw.subarray(raw.length - top.body.length)
-      : Buffer.from(prepared.body, 'latin1');
-  return { outer, entity: Buffer.concat([head, body]) };
+    prepared.body === top.body && bodyBytes ? bodyBytes : Buffer.from(prepared.body, 'latin1');
+  return { outer, entity: Buffer.concat([Buffer.from(head, 'latin1'), body]) };
+}
+
+function withContentType(inner: HeaderField[], charset: string): HeaderField[] {
+  if (findField(inner, 'content-type')) return inner;
+  return [{ name: 'content-type', raw: `Content-Type: text/plain; charset=${charset}` }, ...inner];
 }

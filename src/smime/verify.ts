@@ -207,6 +207,10 @@ export async function verifyMessage(
     if (!digestName)
       throw new RelayError('bad_signature_format', `unsupported digest ${signer.digestAlgorithm}`);
     report.digestAlgorithm = digestName;
+    if (digestName === 'sha1') {
+      // Thunderbird (since 115) and other current clients refuse SHA-1 signatures.
+      fail('weak_digest', 'the signature uses SHA-1, which current mail clients refuse');
+    }
     const digest = crypto.createHash(digestName).update(content).digest();
     let signedData = content;
     let digestOk = true;
