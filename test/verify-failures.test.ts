@@ -112,6 +112,17 @@ describe('From:, unsigned and unreadable messages', () => {
     }
   });
 
+  test('a SHA-1 signature verifies but is reported as weak_digest', async () => {
+    const r = await verifyMessage(
+      await opensslSigned(pki, 'rsa2048', { digest: 'sha1' }),
+      anchors(),
+    );
+    assert.equal(r.signatureValid, true, 'the signature itself is intact');
+    assert.equal(r.digestAlgorithm, 'sha1');
+    assert.deepEqual(codes(r), ['weak_digest']);
+    assert.equal(r.valid, false);
+  });
+
   test('an unsigned message: not_signed', async () => {
     for (const raw of [
       newsletterByName('listmonk-alternative-qp-crlf').raw,
