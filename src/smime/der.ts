@@ -141,3 +141,43 @@ export function children(buf: Buffer, parent: Tlv): Tlv[] {
 
 export const bytesOf = (buf: Buffer, t: Tlv): Buffer => buf.subarray(t.start, t.end);
 export const contentOf = (buf: Buffer, t: Tlv): Buffer => buf.subarray(t.contentStart, t.end);
+
+/**
+ * A DER value to be written in one pass: a finished encoding, or a tag around children.
+ * Nesting nodes instead of Buffers avoids copying the inner bytes once per level.
+ */
+export type DerNode = Buffer | { tag: number; children: DerNode[]; contentLength?: number };
+
+export const node = (tag: number, ...children: DerNode[]): DerNode => ({ tag, children });
+
+const lengthOfLength = (len: number): number =>
+  len < 0x80 ? 1 : len < 0x100 ? 2 : len < 0x10000 ? 3 : len < 0x1000000 ? 4 : 5;
+
+function measure(n: DerNode): number {
+  if (Buffer.isBuffer(n)) return n.length;
+  let len = 0;
+  for (const c of n.children) len += measure(c);
+  n.contentLength = len;
+  return 1 + lengthOfLength(len) + len;
+}
+
+function write(n: DerNode, out: Buffer, pos: number): number {
+  if (Buffer.isBuffer(n)) return pos + n.copy(out, pos);
+  const len = n.contentLength ?? 0;
+  out[pos++] = n.tag;
+  const ll = lengthOfLength(len);
+  if (ll === 1) out[pos++] = len;
+  else {
+    out[pos++] = 0x80 | (ll - 1);
+    for (let i = ll - 2; i >= 0; i--) out[pos++] = (len >>> (8 * i)) & 0xff;
+  }
+  for (const c of n.children) pos = write(c, out, pos);
+  return pos;
+}
+
+/** Encode a DerNode tree into one Buffer. */
+export function encodeDer(n: DerNode): Buffer {
+  const out = Buffer.allocUnsafe(measure(n));
+  write(n, out, 0);
+  return out;
+}

@@ -26,6 +26,11 @@ export interface SignOptions {
   now?: Date;
   /** Reuse signatures for byte-identical signed entities. */
   cache?: SignatureCache;
+  /**
+   * Compute the signature on the calling thread instead of libuv's thread pool. Worker
+   * threads that each sign whole messages (see SigningPool) use it.
+   */
+  signOnThisThread?: boolean;
 }
 
 const identityIds = new WeakMap<SigningIdentity, string>();
@@ -55,10 +60,11 @@ function schemeFor(identity: SigningIdentity, rsaPss: boolean | undefined): Sign
 const boundaryPrefix = `----=_smime_${crypto.randomBytes(8).toString('hex')}_`;
 let boundaryCounter = 0;
 
-function newBoundary(entity: Buffer): string {
+function newBoundary(entity: Buffer[]): string {
   for (;;) {
     const boundary = boundaryPrefix + (boundaryCounter++).toString(36);
-    if (entity.indexOf(boundary) < 0) return boundary;
+    const bytes = Buffer.from(boundary, 'latin1');
+    if (entity.every((piece) => piece.indexOf(bytes) < 0)) return boundary;
   }
 }
 
@@ -70,7 +76,7 @@ function outerBlock(outer: HeaderField[], contentFields: string[]): string {
 
 function detachedMessage(
   outer: HeaderField[],
-  entity: Buffer,
+  entity: Buffer[],
   cms: Buffer,
   hash: HashName,
 ): Buffer {
@@ -89,7 +95,7 @@ function detachedMessage(
     `\r\n--${boundary}--\r\n`;
   return Buffer.concat([
     Buffer.from(`${head}This is an S/MIME signed message\r\n\r\n--${boundary}\r\n`, 'latin1'),
-    entity,
+    ...entity,
     Buffer.from(tail, 'latin1'),
   ]);
 }
@@ -123,9 +129,11 @@ export async function signMessage(
   checkValidity(identity, now);
   const prepared = prepareMessage(raw);
   checkFrom(prepared.outer, identity.emailAddresses);
-  const content = prepared.entity;
+  const content = prepared.entityParts;
   const scheme = schemeFor(identity, options.rsaPss);
-  const digest = crypto.createHash(hash).update(content).digest();
+  const hasher = crypto.createHash(hash);
+  for (const piece of content) hasher.update(piece);
+  const digest = hasher.digest();
   const cacheKey =
     options.cache &&
     `${identityId(identity)}|${hash}|${scheme}|${format}|${digest.toString('base64')}`;
@@ -137,6 +145,7 @@ export async function signMessage(
       signingTime: now,
       encapsulate: format === 'opaque',
       digest,
+      inline: options.signOnThisThread,
     });
     if (cacheKey) options.cache?.set(cacheKey, cms);
   }

@@ -3,7 +3,6 @@
  * Per message only the digest, the signing time and the signature are encoded.
  */
 import * as crypto from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import {
   HASH_LENGTH,
   OID,
@@ -12,7 +11,7 @@ import {
   type HashName,
   type SignatureScheme,
 } from './algorithms';
-import { explicit, integer, octets, oid, seq, setOf, time, tlv, TAG } from './der';
+import { encodeDer, explicit, integer, node, octets, oid, seq, setOf, time, tlv, TAG } from './der';
 import type { SigningIdentity } from './identity';
 
 /** The DER that stays the same for every message of one identity, hash and scheme. */
@@ -83,50 +82,28 @@ function templateFor(
   return t;
 }
 
+function keyOptions(hash: HashName, scheme: SignatureScheme, key: crypto.KeyObject) {
+  return scheme === 'rsa-pss'
+    ? { key, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_LENGTH[hash] }
+    : key; // PKCS#1 v1.5 and DER-encoded ECDSA are the defaults for a bare KeyObject
+}
+
 /**
- * Signing runs in libuv's thread pool. Keeping more jobs queued there than there are cores
- * only steals CPU from the thread that prepares the next messages, so jobs beyond the limit
- * wait here.
+ * Sign in libuv's thread pool, so that several signatures run at once on all cores while
+ * this thread prepares the next messages; or, with `inline`, on this thread (for callers
+ * that already run on a worker thread of their own).
  */
-let signingSlots =
-  Number(process.env.SMIME_SIGN_CONCURRENCY) || Math.max(1, availableParallelism());
-const waiting: (() => void)[] = [];
-
-async function withSigningSlot<T>(fn: () => Promise<T>): Promise<T> {
-  if (signingSlots > 0) signingSlots--;
-  else await new Promise<void>((resolve) => waiting.push(resolve));
-  try {
-    return await fn();
-  } finally {
-    const next = waiting.shift();
-    if (next) next();
-    else signingSlots++;
-  }
-}
-
-function signAsync(
+function sign(
   hash: HashName,
   scheme: SignatureScheme,
   data: Buffer,
   key: crypto.KeyObject,
+  inline: boolean,
 ): Promise<Buffer> {
-  return withSigningSlot(() => signInPool(hash, scheme, data, key));
-}
-
-function signInPool(
-  hash: HashName,
-  scheme: SignatureScheme,
-  data: Buffer,
-  key: crypto.KeyObject,
-): Promise<Buffer> {
-  const keyOptions =
-    scheme === 'rsa-pss'
-      ? { key, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_LENGTH[hash] }
-      : key; // PKCS#1 v1.5 and DER-encoded ECDSA are the defaults for a bare KeyObject
+  const options = keyOptions(hash, scheme, key);
+  if (inline) return Promise.resolve(crypto.sign(hash, data, options));
   return new Promise((resolve, reject) => {
-    crypto.sign(hash, data, keyOptions, (err, signature) =>
-      err ? reject(err) : resolve(signature),
-    );
+    crypto.sign(hash, data, options, (err, signature) => (err ? reject(err) : resolve(signature)));
   });
 }
 
@@ -138,40 +115,55 @@ export interface SignedDataOptions {
   encapsulate: boolean;
   /** The content digest, when the caller has it already. */
   digest?: Buffer;
+  /** Sign on the calling thread instead of libuv's thread pool. */
+  inline?: boolean;
 }
 
-/** Build a DER ContentInfo holding SignedData over `content`. */
+/** Build a DER ContentInfo holding SignedData over `content` (given in one or more pieces). */
 export async function buildSignedData(
-  content: Buffer,
+  content: Buffer[],
   identity: SigningIdentity,
   options: SignedDataOptions,
 ): Promise<Buffer> {
   const t = templateFor(identity, options.hash, options.scheme);
-  const digest = options.digest ?? crypto.createHash(options.hash).update(content).digest();
+  let digest = options.digest;
+  if (!digest) {
+    const h = crypto.createHash(options.hash);
+    for (const piece of content) h.update(piece);
+    digest = h.digest();
+  }
   const attributes = [
     ...t.fixedAttributes,
     seq(MESSAGE_DIGEST_OID, tlv(TAG.SET, octets(digest))),
     seq(SIGNING_TIME_OID, tlv(TAG.SET, time(options.signingTime))),
   ].sort(Buffer.compare); // DER SET OF order (RFC 8551 §2.5; X.690 §11.6)
-  const signedAttrs = tlv(TAG.SET, ...attributes);
-  const signature = await signAsync(options.hash, options.scheme, signedAttrs, identity.privateKey);
-  const signerInfo = seq(
+  const signedAttrs = encodeDer(node(TAG.SET, ...attributes));
+  const signature = await sign(
+    options.hash,
+    options.scheme,
+    signedAttrs,
+    identity.privateKey,
+    options.inline ?? false,
+  );
+  const signerInfo = node(
+    TAG.SEQUENCE,
     t.version,
     t.sid,
     t.digestAlgorithm,
-    tlv(0xa0, ...attributes),
+    node(0xa0, ...attributes),
     t.signatureAlgorithm,
-    octets(signature),
+    node(TAG.OCTET_STRING, signature),
   );
   const encapContentInfo = options.encapsulate
-    ? seq(DATA_OID, explicit(0, octets(content)))
+    ? node(TAG.SEQUENCE, DATA_OID, node(0xa0, node(TAG.OCTET_STRING, ...content)))
     : DETACHED_ENCAP;
-  const signedData = seq(
+  const signedData = node(
+    TAG.SEQUENCE,
     t.version,
     t.digestAlgorithms,
     encapContentInfo,
     t.certificates,
-    tlv(TAG.SET, signerInfo),
+    node(TAG.SET, signerInfo),
   );
-  return seq(SIGNED_DATA_OID, explicit(0, signedData));
+  return encodeDer(node(TAG.SEQUENCE, SIGNED_DATA_OID, node(0xa0, signedData)));
 }

@@ -31,8 +31,10 @@ import {
 export interface PreparedMessage {
   /** Header fields that stay outside the signature, in their original order and text. */
   outer: HeaderField[];
-  /** The canonical MIME entity to sign. */
-  entity: Buffer;
+  /** The canonical MIME entity to sign, in pieces (an unchanged body is not copied). */
+  entityParts: Buffer[];
+  /** The same entity in one Buffer. */
+  readonly entity: Buffer;
 }
 
 const MAX_DEPTH = 32;
@@ -265,7 +267,14 @@ export function prepareMessage(raw: Buffer): PreparedMessage {
   // An unchanged body is copied straight from the input bytes.
   const body =
     prepared.body === top.body && bodyBytes ? bodyBytes : Buffer.from(prepared.body, 'latin1');
-  return { outer, entity: Buffer.concat([Buffer.from(head, 'latin1'), body]) };
+  const entityParts = [Buffer.from(head, 'latin1'), body];
+  return {
+    outer,
+    entityParts,
+    get entity() {
+      return Buffer.concat(entityParts);
+    },
+  };
 }
 
 function withContentType(inner: HeaderField[], charset: string): HeaderField[] {

@@ -1,0 +1,172 @@
+/** Renders a BenchResult as the plain-text tables `npm run bench` prints. */
+import { sizeLabel } from './plan';
+import { FOCUS_KEYS, type BenchResult, type Measurement } from './types';
+
+/** Background load (cores used by other processes) above which a figure is flagged. */
+const BUSY = 0.25;
+
+/** Columns are `name` (left-aligned) or `>name` (right-aligned). */
+export function table(columns: string[], rows: string[][]): string {
+  const right = columns.map((c) => c.startsWith('>'));
+  const headers = columns.map((c) => c.replace(/^>/, ''));
+  const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, c) => (right[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+export function rate(n: number | undefined): string {
+  if (n === undefined || !Number.isFinite(n)) return 'n/a';
+  if (n >= 100) return Math.round(n).toLocaleString('en-US');
+  return n >= 10 ? n.toFixed(1) : n.toFixed(2);
+}
+
+const int = (n: number | undefined): string =>
+  n === undefined || !Number.isFinite(n) ? '' : Math.round(n).toLocaleString('en-US');
+const fixed = (n: number | undefined, digits = 2): string =>
+  n === undefined || !Number.isFinite(n) ? '' : n.toFixed(digits);
+const times = (n: number | undefined): string => (n === undefined ? '' : `${n.toFixed(2)}×`);
+
+const ops = (m: Measurement | undefined): string => (m ? (m.ok ? rate(m.opsPerSec) : 'n/a') : '');
+const cores = (m: Measurement | undefined): string => (m?.ok ? fixed(m.coresBusy) : '');
+function cpu(m: Measurement | undefined): string {
+  if (!m?.ok) return '';
+  const own = int(m.cpuUsPerOp);
+  return m.childCpuUsPerOp ? `${own} + ${int(m.childCpuUsPerOp)} child` : own;
+}
+/** Cores other processes used during the window(s), flagged with "!" above BUSY. */
+function other(...ms: (Measurement | undefined)[]): string {
+  const values = ms.filter((m) => m?.ok).map((m) => m?.backgroundCores ?? NaN);
+  if (values.length === 0 || values.some((v) => !Number.isFinite(v))) return '';
+  const worst = Math.max(...values);
+  return `${worst.toFixed(2)}${worst > BUSY ? '!' : ''}`;
+}
+
+function header(r: BenchResult): string[] {
+  const { machine: mc, settings: s } = r;
+  const quick = s.quick ? ' (quick)' : '';
+  const facts: [string, string][] = [
+    ['date', mc.date],
+    ['node', `${mc.node} (OpenSSL ${mc.opensslLibrary}), ${mc.platform}`],
+    [
+      'cpu',
+      `${mc.cpuCount} × ${mc.cpuModel}, os.availableParallelism() ${mc.availableParallelism}`,
+    ],
+    ['threadpool', `UV_THREADPOOL_SIZE=${mc.uvThreadpoolSize}; the same for every measurement`],
+    ['openssl CLI', mc.opensslCli],
+    ['load', `load average at start ${mc.loadAverage.join(' ')}`],
+    ['', `other processes used ${fixed(r.backgroundCores)} cores on average during the run`],
+    ['method', `${s.durationMs} ms window after ${s.warmupMs} ms warm-up${quick}, per measurement`],
+    ['', 'msg/s, ops/s = completions ÷ window; each output was checked once before its window'],
+    ['', 'CPU µs = process user+sys (main thread + threadpool) ÷ completions (+ reaped children)'],
+    [
+      '',
+      'cores = that CPU ÷ wall time; other = cores used by other processes meanwhile (! > 0.25)',
+    ],
+  ];
+  const out = ['smime-relay signing benchmark', ...facts.map(([k, v]) => `${k.padEnd(12)}${v}`)];
+  if ((r.backgroundCores ?? 0) > BUSY) {
+    out.push(`${''.padEnd(12)}WARNING: the machine was not idle; figures marked ! are depressed`);
+  }
+  return out;
+}
+
+export function renderReport(r: BenchResult): string {
+  const s = r.settings;
+  const out = header(r);
+  const problems: string[] = [];
+  const noteProblems = (label: string, m: Measurement | undefined): void => {
+    if (!m) return;
+    if (!m.ok) problems.push(`${label}: n/a (${m.error ?? 'failed'})`);
+    else if (m.check && m.check !== 'ok' && m.check !== 'unsigned')
+      problems.push(`${label}: output check: ${m.check}`);
+  };
+  const byId = (id: string | undefined): Measurement | undefined =>
+    r.measurements.find((m) => m.id === id);
+
+  out.push(
+    '',
+    `1–2. Engine vs raw crypto.sign — 20 KB newsletter, detached, default hash, ` +
+      `${s.concurrency} in flight`,
+    '     raw = async crypto.sign(hash, 320-byte buffer, same KeyObject, same padding/encoding)',
+  );
+  const engineRows = r.comparisons.map((c) => {
+    const e = byId(c.engineId);
+    const w = byId(c.rawId);
+    noteProblems(`engine ${c.key}`, e);
+    noteProblems(`crypto.sign ${c.key}`, w);
+    const target = c.target ? `${c.target.description}: ${c.target.pass ? 'PASS' : 'MISS'}` : '';
+    // prettier-ignore
+    return [c.key, c.hash, ops(e), cpu(e), cores(e), ops(w), cpu(w), cores(w), other(e, w),
+      fixed(c.ratio), target];
+  });
+  // prettier-ignore
+  out.push(table(['key', 'hash', '>engine msg/s', '>CPU µs/msg', '>cores', '>sign/s', '>CPU µs/op',
+    '>cores', '>other', '>engine/raw', 'target'], engineRows));
+
+  const scaleRows: Measurement[] = [];
+  for (const k of s.sections.includes('scaling') ? FOCUS_KEYS : []) {
+    const reused = byId(r.comparisons.find((c) => c.key === k)?.engineId);
+    const rows = r.measurements.filter((m) => m.section === 'scaling' && m.key === k);
+    if (reused?.section === 'engine' && s.sizes.includes(20 * 1024)) rows.push(reused);
+    scaleRows.push(...rows.sort((x, y) => x.bytes - y.bytes));
+  }
+  if (scaleRows.length > 0) {
+    out.push('', `3. Body-size scaling — engine, detached, ${s.concurrency} in flight`);
+    const rows = scaleRows.map((m) => {
+      if (m.section === 'scaling') noteProblems(`engine ${m.key} ${sizeLabel(m.bytes)}`, m);
+      const size = `${sizeLabel(m.bytes)}${m.section === 'scaling' ? '' : ' (= table 1)'}`;
+      const mb = m.ok ? fixed(m.mbPerSec, 1) : '';
+      return [m.key ?? '', size, ops(m), mb, cpu(m), cores(m), other(m)];
+    });
+    const columns = ['key', 'message', '>msg/s', '>MB/s', '>CPU µs/msg', '>cores', '>other'];
+    out.push(table(columns, rows));
+  }
+
+  const cache = r.measurements.filter((m) => m.section === 'cache');
+  if (cache.length > 0) {
+    out.push(
+      '',
+      `4. Cache hits — one shared SignatureCache, same 20 KB entity, To: varies, ` +
+        `${s.concurrency} in flight; "vs engine" = ÷ table 1 (no cache)`,
+    );
+    const rows = cache.map((m) => {
+      noteProblems(`cache ${m.key}`, m);
+      return [m.key ?? '', ops(m), times(m.vsEngine), cpu(m), cores(m), other(m), m.note ?? ''];
+    });
+    const columns = ['key', '>msg/s', '>vs engine', '>CPU µs/msg', '>cores', '>other', 'note'];
+    out.push(table(columns, rows));
+  }
+
+  const peers = r.measurements.filter((m) => m.section === 'peers');
+  if (peers.length > 0) {
+    out.push(
+      '',
+      '5. Peers — same 20 KB newsletter; "vs engine" = peer msg/s ÷ engine msg/s (table 1, same key)',
+    );
+    const rows = peers.map((m) => {
+      const output = m.ok ? (m.check ?? '') : `n/a (${m.error ?? 'failed'})`;
+      // prettier-ignore
+      return [m.subject, m.key ?? '—', String(m.concurrency), ops(m), times(m.vsEngine), cpu(m),
+        cores(m), other(m), output, m.note ?? ''];
+    });
+    // prettier-ignore
+    out.push(table(['peer', 'key', '>in flight', '>msg/s', '>vs engine', '>CPU µs/msg', '>cores',
+      '>other', 'output', 'note'], rows));
+  }
+
+  const busy = r.measurements.filter((m) => (m.backgroundCores ?? 0) > BUSY);
+  if (busy.length > 0) {
+    const worst = Math.max(...busy.map((m) => m.backgroundCores ?? 0));
+    problems.push(
+      `other processes used more than ${BUSY} cores during ${busy.length} of ` +
+        `${r.measurements.length} windows (up to ${fixed(worst)})`,
+    );
+  }
+  if (problems.length > 0) out.push('', 'Problems:', ...problems.map((p) => `  - ${p}`));
+  out.push('', `Total wall time: ${(r.totalMs / 1000).toFixed(1)} s`);
+  return out.join('\n') + '\n';
+}
