@@ -91,6 +91,16 @@ describe('identity errors', () => {
       password: WRONG_PASSWORD,
     }),
   );
+  expectCode('wrong password for an encrypted DER PKCS#8 key', 'bad_password', () =>
+    loadSigningIdentity({
+      certificate: pem('rsa2048').certPem,
+      privateKey: Buffer.from(
+        (pem('rsa2048').encryptedKeyPem ?? '').replace(/-----[^-]+-----|\s/g, ''),
+        'base64',
+      ),
+      password: WRONG_PASSWORD,
+    }),
+  );
   expectCode('no password for an encrypted PKCS#8 key', 'bad_password', () =>
     loadSigningIdentity({
       certificate: pem('p256').certPem,

@@ -97,6 +97,24 @@ describe('loading every supported format, then signing', () => {
       'rsa',
     ],
     [
+      'DER PKCS#1 and SEC1 keys, with a password given that they do not need',
+      (p) => ({
+        ...pemFiles('p256')(p),
+        privateKey: der(p256(p).pkcs1or_sec1KeyPem ?? ''),
+        password: 'unused',
+      }),
+      'ec',
+    ],
+    [
+      'encrypted DER PKCS#8 key + password',
+      (p) => ({
+        ...pemFiles('rsa2048')(p),
+        privateKey: der(rsa2048(p).encryptedKeyPem ?? ''),
+        password: KEY_PASSWORD,
+      }),
+      'rsa',
+    ],
+    [
       'combined PEM: cert + key in one string',
       (p) => ({ certificate: rsa2048(p).certPem + rsa2048(p).keyPem, chain: p.intermediatePem }),
       'rsa',

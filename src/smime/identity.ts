@@ -46,18 +46,27 @@ const CURVE_NAMES: Record<string, string> = {
   secp521r1: 'P-521',
 };
 
+/** DER: unencrypted PKCS#8, PKCS#1 or SEC1, else encrypted PKCS#8 with the password. */
+function readDerKey(der: Buffer, password: string | undefined): crypto.KeyObject {
+  for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {
+    try {
+      return crypto.createPrivateKey({ key: der, format: 'der', type });
+    } catch {
+      // try the next form
+    }
+  }
+  return crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8', passphrase: password });
+}
+
 function readPrivateKey(input: PemOrDer, password: string | undefined): crypto.KeyObject {
   const text = typeof input === 'string' ? input : input.toString('latin1');
   const isPem = text.includes('-----BEGIN');
-  const encrypted = /ENCRYPTED/.test(text) || (!isPem && text.length > 0 && password !== undefined);
   try {
     if (isPem) return crypto.createPrivateKey({ key: text, format: 'pem', passphrase: password });
-    const der = typeof input === 'string' ? Buffer.from(input, 'latin1') : input;
-    return encrypted
-      ? crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8', passphrase: password })
-      : crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+    return readDerKey(typeof input === 'string' ? Buffer.from(input, 'latin1') : input, password);
   } catch (e) {
-    if (encrypted) {
+    // Encrypted PEM says so in its armour; DER that no plain form reads is taken as encrypted.
+    if (/ENCRYPTED/.test(text) || (!isPem && password !== undefined)) {
       const missing = password === undefined || password === '';
       throw new RelayError(
         'bad_password',
@@ -69,10 +78,8 @@ function readPrivateKey(input: PemOrDer, password: string | undefined): crypto.K
     }
     throw new RelayError(
       'bad_private_key',
-      'the private key could not be read (PKCS#8, PKCS#1 or SEC1 PEM expected)',
-      {
-        cause: e,
-      },
+      'the private key could not be read (PKCS#8, PKCS#1 or SEC1, PEM or DER, expected)',
+      { cause: e },
     );
   }
 }
