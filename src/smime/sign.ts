@@ -55,18 +55,12 @@ function schemeFor(identity: SigningIdentity, rsaPss: boolean | undefined): Sign
   return rsaPss ? 'rsa-pss' : identity.defaultScheme;
 }
 
-// Boundaries only need to be absent from the entity; a random per-process prefix and a
-// counter make them unique without paying for randomness on every message.
-const boundaryPrefix = `----=_smime_${crypto.randomBytes(8).toString('hex')}_`;
-let boundaryCounter = 0;
-
-function newBoundary(entity: Buffer[]): string {
-  for (;;) {
-    const boundary = boundaryPrefix + (boundaryCounter++).toString(36);
-    const bytes = Buffer.from(boundary, 'latin1');
-    if (entity.every((piece) => piece.indexOf(bytes) < 0)) return boundary;
-  }
-}
+/**
+ * The multipart/signed boundary is derived from the entity's own digest: content that
+ * contained the digest of itself would be a preimage attack on the hash, so no search
+ * through the entity is needed, and the same entity always gets the same boundary.
+ */
+const boundaryFor = (digest: Buffer): string => `----=_smime_${digest.toString('hex', 0, 16)}`;
 
 function outerBlock(outer: HeaderField[], contentFields: string[]): string {
   const lines = sevenBitOuterHeaders(outer).map((h) => h.raw);
@@ -79,8 +73,9 @@ function detachedMessage(
   entity: Buffer[],
   cms: Buffer,
   hash: HashName,
+  digest: Buffer,
 ): Buffer {
-  const boundary = newBoundary(entity);
+  const boundary = boundaryFor(digest);
   const head = outerBlock(outer, [
     `Content-Type: multipart/signed; protocol="application/pkcs7-signature";`,
     ` micalg=${MICALG[hash]}; boundary="${boundary}"`,
@@ -150,6 +145,6 @@ export async function signMessage(
     if (cacheKey) options.cache?.set(cacheKey, cms);
   }
   return format === 'detached'
-    ? detachedMessage(prepared.outer, content, cms, hash)
+    ? detachedMessage(prepared.outer, content, cms, hash, digest)
     : opaqueMessage(prepared.outer, cms);
 }
