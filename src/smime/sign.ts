@@ -114,8 +114,9 @@ export async function signMessage(
   options: SignOptions = {},
 ): Promise<Buffer> {
   const hash = options.hash ?? defaultHash(identity);
-  if (!HASHES.includes(hash))
+  if (!HASHES.includes(hash)) {
     throw new RelayError('usage', `unknown hash "${hash}"; use sha256, sha384 or sha512`);
+  }
   const format = options.format ?? 'detached';
   if (format !== 'detached' && format !== 'opaque') {
     throw new RelayError('usage', `unknown format "${format}"; use detached or opaque`);
