@@ -124,3 +124,22 @@ describe('a part the engine cannot read is kept when safe and refused when it ne
     await assertRelayError(() => signMessage(raw, id), 'malformed_message');
   });
 });
+
+describe('raw 8-bit outer header fields', () => {
+  test('are made 7-bit as encoded-words, and the message still signs and verifies', async () => {
+    const raw = Buffer.from(
+      'From: "Müller Nachrichten" <news@example.com>\r\nTo: jane.doe@example.net\r\n' +
+        'Subject: Grüße aus Köln – 春のセール\r\nMIME-Version: 1.0\r\n' +
+        'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n' +
+        'Hallo Welt.\r\n',
+      'utf8',
+    );
+    const signed = await signMessage(raw, id);
+    assert.ok(!/[\x80-\xff]/.test(signed.toString('latin1')), 'the whole output is 7-bit');
+    const head = signed.toString('latin1').split('\r\n\r\n')[0];
+    assert.match(head, /^Subject: .*=\?utf-8\?B\?/m);
+    assert.match(head, /<news@example\.com>/);
+    const res = await verifyWithOpenssl(signed, pki);
+    assert.ok(res.ok, res.output);
+  });
+});

@@ -48,14 +48,33 @@ function refold(raw: string): string {
   return out.join('\r\n');
 }
 
+/**
+ * Fold a field we rewrote at blanks so that lines stay within 78 characters where a blank
+ * allows (RFC 5322 §2.1.1); unfolding gives back the same text.
+ */
+function foldAt78(raw: string): string {
+  const words = raw.split(' ');
+  const lines: string[] = [];
+  let line = words[0];
+  for (const word of words.slice(1)) {
+    if (line.length + 1 + word.length > 78 && line.trim() !== '') {
+      lines.push(line);
+      line = ' ' + word;
+    } else line += ' ' + word;
+  }
+  lines.push(line);
+  return lines.join('\r\n');
+}
+
 export function sevenBitOuterHeaders(fields: HeaderField[]): HeaderField[] {
   return fields.map((f) => {
     let raw = f.raw;
     if (hasEightBit(raw)) {
       const colon = raw.indexOf(':');
-      raw =
-        raw.slice(0, colon + 1) +
-        encodeEightBitWords(raw.slice(colon + 1), ADDRESS_FIELDS.has(f.name));
+      const value = raw.slice(colon + 1).replace(/\r\n(?=[ \t])/g, '');
+      raw = foldAt78(
+        raw.slice(0, colon + 1) + encodeEightBitWords(value, ADDRESS_FIELDS.has(f.name)),
+      );
     }
     raw = refold(raw);
     return raw === f.raw ? f : { name: f.name, raw };
