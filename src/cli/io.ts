@@ -25,6 +25,10 @@ export function readPassword(
     throw new RelayError('usage', 'give either --password-env or --password-file, not both');
   }
   if (env !== undefined) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(env)) {
+      // Never echo it: a user may have passed the password itself by mistake.
+      throw new RelayError('usage', '--password-env takes the NAME of an environment variable');
+    }
     const value = process.env[env];
     if (value === undefined)
       throw new RelayError('usage', `the environment variable ${env} is not set`);

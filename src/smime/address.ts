@@ -2,7 +2,7 @@
  * The From: check of RFC 8550 §3: one mailbox, whose address the certificate names.
  */
 import { RelayError } from '../plugin/relay-error';
-import { fieldValue, type HeaderField } from './mime';
+import { fieldValue, stripComments, type HeaderField } from './mime';
 
 /** Split an address list at commas that are outside quotes, comments and angle brackets. */
 function splitList(value: string): string[] {
@@ -35,33 +35,24 @@ function splitList(value: string): string[] {
   return items.map((s) => s.trim()).filter((s) => s !== '');
 }
 
-const stripComments = (s: string): string => {
-  let prev: string;
-  let out = s;
-  do {
-    prev = out;
-    out = out.replace(/\((?:[^()\\]|\\.)*\)/g, ' ');
-  } while (out !== prev);
-  return out;
-};
-
 /** The addr-spec of one mailbox: the part in angle brackets, or the whole mailbox. */
 function addressOf(mailbox: string): string {
-  const angle = /<([^<>]*)>\s*(?:\(.*\))?\s*$/.exec(mailbox);
-  const spec = angle ? angle[1] : stripComments(mailbox);
+  const m = mailbox.trim();
+  const open = m.endsWith('>') ? m.lastIndexOf('<') : -1;
+  let spec = open >= 0 ? m.slice(open + 1, -1).trim() : m;
   // Drop an obsolete source route ("@a,@b:user@host").
-  return spec.replace(/^(?:@[^:]*:)/, '').trim();
+  if (spec.startsWith('@') && spec.includes(':')) spec = spec.slice(spec.indexOf(':') + 1);
+  return spec.trim();
 }
 
 /** Every mailbox address in an address-list field, lower-cased; groups are expanded. */
 export function mailboxAddresses(value: string): string[] {
   const out: string[] = [];
-  for (let item of splitList(stripComments(value).replace(/\r\n/g, ''))) {
+  // Comments go first, with a scanner that knows quoted strings (linear in the input).
+  for (let item of splitList(stripComments(value.replace(/\r\n/g, '')))) {
     // Group syntax, "name: a@x, b@y;", contributes its members.
-    item = item
-      .replace(/^[^<>"@,:]*:/, '')
-      .replace(/;\s*$/, '')
-      .trim();
+    item = item.replace(/^[^<>"@,:]*:/, '').trim();
+    if (item.endsWith(';')) item = item.slice(0, -1).trim();
     const address = item ? addressOf(item).toLowerCase() : '';
     if (address) out.push(address);
   }

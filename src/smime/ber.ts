@@ -75,6 +75,7 @@ export function child(n: BerNode | undefined, i: number): BerNode {
 
 export function intOf(n: BerNode | undefined): number {
   if (!n || n.tag !== 2) throw new BerError('expected an integer');
+  if (n.content.length > 4) throw new BerError('integer too large');
   let v = 0;
   for (const b of n.content) v = v * 256 + b;
   return v;

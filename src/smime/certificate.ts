@@ -58,7 +58,19 @@ function nameEmails(der: Buffer, name: Tlv): string[] {
 
 const dn = (x: string): string => x.split('\n').join(', ');
 
+/** Read a certificate; anything X.509 or our DER reader refuses is bad_certificate. */
 export function parseCertificate(der: Buffer): CertificateInfo {
+  try {
+    return readCertificate(der);
+  } catch (e) {
+    if (e instanceof RelayError) throw e;
+    throw new RelayError('bad_certificate', 'the certificate could not be read as X.509', {
+      cause: e,
+    });
+  }
+}
+
+function readCertificate(der: Buffer): CertificateInfo {
   let x509: X509Certificate;
   try {
     x509 = new X509Certificate(der);

@@ -128,8 +128,8 @@ export interface ContentType {
   params: Map<string, string>;
 }
 
-/** Remove RFC 5322 comments outside quoted strings. */
-function stripComments(value: string): string {
+/** Remove RFC 5322 comments outside quoted strings, in one pass. */
+export function stripComments(value: string): string {
   let out = '';
   let depth = 0;
   let quoted = false;

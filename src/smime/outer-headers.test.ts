@@ -38,6 +38,20 @@ describe('outer header fields', () => {
     assert.equal(decoded.toString('utf8'), text);
   });
 
+  it('keeps quotation marks in unstructured text', () => {
+    const text = 'He said "héllo" today';
+    const [out] = sevenBitOuterHeaders([field('Subject', text)]);
+    const decoded = Buffer.from(decodeWords(out.raw.slice('Subject: '.length)), 'latin1');
+    assert.equal(decoded.toString('utf8'), text);
+  });
+
+  it('refuses to rewrite an 8-bit field longer than 16 KB (the work stays linear)', () => {
+    assert.throws(
+      () => sevenBitOuterHeaders([field('Subject', 'é' + 'x'.repeat(80_000))]),
+      (e: unknown) => (e as { code?: string }).code === 'malformed_message',
+    );
+  });
+
   it('encodes only the display name of an address field, never the address', () => {
     const [out] = sevenBitOuterHeaders([field('From', '"Müller Nachrichten" <news@example.com>')]);
     assert.ok(!/[\x80-\xff]/.test(out.raw), out.raw);

@@ -56,6 +56,26 @@ const PKCS12_PBE: Record<string, { cipher: string; keyLength: number; rc2Bits?: 
   '1.2.840.113549.1.12.1.6': { cipher: 'rc2', keyLength: 5, rc2Bits: 40 },
 };
 
+/**
+ * Iteration counts above this are refused: they come from the file, and a crafted file
+ * could otherwise keep the process busy for hours. Real exports use 2,000 to 600,000.
+ */
+const MAX_ITERATIONS = 1_000_000;
+
+function iterationsOf(n: BerNode | undefined): number {
+  const count = n ? intOf(n) : 1;
+  if (count < 1 || count > MAX_ITERATIONS) {
+    throw new RelayError('bad_certificate', `the PKCS#12 file asks for ${count} iterations`);
+  }
+  return count;
+}
+
+/** The password in both forms PKCS#12 uses: BMPString for its own KDF, UTF-8 for PBES2. */
+interface Secret {
+  bmp: Buffer;
+  utf8: Buffer;
+}
+
 /** The password as a NUL-terminated BMPString, as the PKCS#12 KDF wants it. */
 function bmpPassword(password: string | undefined): Buffer {
   if (password === undefined) return Buffer.alloc(0);
@@ -105,29 +125,18 @@ export function pkcs12Kdf(
 const badPassword = (what: string): RelayError =>
   new RelayError('bad_password', `the password does not open the ${what}`);
 
-function decryptPbes2(
-  params: BerNode,
-  data: Buffer,
-  password: string | undefined,
-  what: string,
-): Buffer {
+function decryptPbes2(params: BerNode, data: Buffer, secret: Secret, what: string): Buffer {
   const kdf = child(params, 0);
   if (oidOf(child(kdf, 0)) !== P12.pbkdf2) throw new BerError('only PBKDF2 is supported in PBES2');
   const kdfParams = child(kdf, 1);
   const salt = child(kdfParams, 0).content;
-  const iterations = intOf(child(kdfParams, 1));
+  const iterations = iterationsOf(child(kdfParams, 1));
   const prfNode = kdfParams.children.find((c) => c.tag === 16);
   const prf = prfNode ? PRF_BY_OID[oidOf(child(prfNode, 0))] : 'sha1';
   const enc = child(params, 1);
   const cipher = CIPHER_BY_OID[oidOf(child(enc, 0))];
   if (!prf || !cipher) throw new BerError('unsupported PBES2 algorithm');
-  const key = crypto.pbkdf2Sync(
-    Buffer.from(password ?? '', 'utf8'),
-    salt,
-    iterations,
-    cipher.keyLength,
-    prf,
-  );
+  const key = crypto.pbkdf2Sync(secret.utf8, salt, iterations, cipher.keyLength, prf);
   try {
     const d = crypto.createDecipheriv(cipher.name, key, child(enc, 1).content);
     return Buffer.concat([d.update(data), d.final()]);
@@ -136,17 +145,17 @@ function decryptPbes2(
   }
 }
 
-function decrypt(alg: BerNode, data: Buffer, password: string | undefined, what: string): Buffer {
+function decrypt(alg: BerNode, data: Buffer, secret: Secret, what: string): Buffer {
   const algOid = oidOf(child(alg, 0));
-  if (algOid === P12.pbes2) return decryptPbes2(child(alg, 1), data, password, what);
+  if (algOid === P12.pbes2) return decryptPbes2(child(alg, 1), data, secret, what);
   const pbe = PKCS12_PBE[algOid];
   if (!pbe)
     throw new RelayError('bad_certificate', `the ${what} uses an unsupported cipher (${algOid})`);
   const params = child(alg, 1);
   const salt = child(params, 0).content;
-  const iterations = intOf(child(params, 1));
+  const iterations = iterationsOf(child(params, 1));
   const sha1 = DIGEST_BY_OID['1.3.14.3.2.26'];
-  const pw = bmpPassword(password);
+  const pw = secret.bmp;
   const key = pkcs12Kdf(sha1, pw, salt, 1, iterations, pbe.keyLength);
   const iv = pkcs12Kdf(sha1, pw, salt, 2, iterations, 8);
   try {
@@ -158,9 +167,17 @@ function decrypt(alg: BerNode, data: Buffer, password: string | undefined, what:
   }
 }
 
-function verifyMac(pfx: BerNode, authSafe: Buffer, password: string | undefined): void {
+/**
+ * Check the file's MAC; returns the BMPString form of the password that opened it (an empty
+ * password is written either as an empty BMPString or as no password at all).
+ */
+function verifyMac(
+  pfx: BerNode,
+  authSafe: Buffer,
+  password: string | undefined,
+): Buffer | undefined {
   const macData = pfx.children[2];
-  if (!macData) return;
+  if (!macData) return undefined;
   const digestInfo = child(macData, 0);
   const algOid = oidOf(child(child(digestInfo, 0), 0));
   if (algOid === P12.pbmac1) {
@@ -177,24 +194,23 @@ function verifyMac(pfx: BerNode, authSafe: Buffer, password: string | undefined)
     );
   const expected = child(digestInfo, 1).content;
   const salt = child(macData, 1).content;
-  const iterations = macData.children[2] ? intOf(macData.children[2]) : 1;
-  // An empty password is written either as an empty BMPString or as no password at all.
+  const iterations = iterationsOf(macData.children[2]);
   const candidates = password ? [bmpPassword(password)] : [bmpPassword(''), Buffer.alloc(0)];
   for (const pw of candidates) {
     const key = pkcs12Kdf(hash, pw, salt, 3, iterations, hash.size);
     const mac = crypto.createHmac(hash.name, key).update(authSafe).digest();
-    if (mac.length === expected.length && crypto.timingSafeEqual(mac, expected)) return;
+    if (mac.length === expected.length && crypto.timingSafeEqual(mac, expected)) return pw;
   }
   throw badPassword('PKCS#12 file');
 }
 
-function readSafeContents(der: Buffer, password: string | undefined, out: Pkcs12Contents): void {
+function readSafeContents(der: Buffer, secret: Secret, out: Pkcs12Contents): void {
   for (const bag of parseBer(der).children) {
     const bagId = oidOf(child(bag, 0));
     const value = child(child(bag, 1), 0);
     if (bagId === P12.keyBag) out.keys.push(value.encoded);
     else if (bagId === P12.shroudedKeyBag) {
-      out.keys.push(decrypt(child(value, 0), child(value, 1).content, password, 'private key'));
+      out.keys.push(decrypt(child(value, 0), child(value, 1).content, secret, 'private key'));
     } else if (bagId === P12.certBag && oidOf(child(value, 0)) === P12.x509Certificate) {
       out.certificates.push(child(child(value, 1), 0).content);
     }
@@ -214,19 +230,23 @@ export function readPkcs12(file: Buffer, password: string | undefined): Pkcs12Co
       );
     }
     const authSafe = child(child(authSafeInfo, 1), 0).content;
-    verifyMac(pfx, authSafe, password);
+    const macPassword = verifyMac(pfx, authSafe, password);
+    const secret: Secret = {
+      bmp: macPassword ?? bmpPassword(password),
+      utf8: Buffer.from(password ?? '', 'utf8'),
+    };
     const out: Pkcs12Contents = { keys: [], certificates: [] };
     for (const info of parseBer(authSafe).children) {
       const type = oidOf(child(info, 0));
       const content = child(child(info, 1), 0);
-      if (type === P12.data) readSafeContents(content.content, password, out);
+      if (type === P12.data) readSafeContents(content.content, secret, out);
       else if (type === P12.encryptedData) {
         const eci = child(content, 1);
         const encrypted = contextChild(eci, 0);
         if (!encrypted) continue;
         readSafeContents(
-          decrypt(child(eci, 1), encrypted.content, password, 'certificates'),
-          password,
+          decrypt(child(eci, 1), encrypted.content, secret, 'certificates'),
+          secret,
           out,
         );
       }

@@ -79,6 +79,59 @@ describe('prepareMessage', () => {
     assert.ok(!/[\x80-\xff]/.test(p.entity));
   });
 
+  it('makes every header line inside the entity safe: long, 8-bit, trailing blanks', () => {
+    const p = prep(
+      msg(
+        `From: a@example.com\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain; x-long="${'word '.repeat(300)}end"\nX-Note: café \nContent-Transfer-Encoding: 8bit\n\nGrüße\n--b--\n`,
+      ),
+    );
+    const headerLines = p.entity.split('\r\n').filter((l) => /^(X-Note|Content-Type|\s)/.test(l));
+    assert.ok(
+      p.entity.split('\r\n').every((l) => l.length <= 998),
+      'no line over 998 octets',
+    );
+    assert.ok(!/[\x80-\xff]/.test(p.entity), 'the entity is 7-bit');
+    assert.ok(
+      headerLines.every((l) => !/[ \t]$/.test(l)),
+      'no header line ends in a blank',
+    );
+    assert.match(p.entity, /X-Note: =\?utf-8\?B\?Y2Fmw6k=\?=/);
+  });
+
+  it('refuses a part header line over 998 octets that has no blank to fold at', () => {
+    const raw = msg(
+      `From: a@x\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain; x-long="${'a'.repeat(1200)}"\n\nhi\n--b--\n`,
+    );
+    assert.equal(
+      code(() => prepareMessage(raw)),
+      'malformed_message',
+    );
+  });
+
+  it('refuses a binary part in a message whose line endings need repair', () => {
+    const raw = Buffer.concat([
+      Buffer.from(
+        'From: a@x\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: binary\n\n',
+      ),
+      Buffer.from([0, 10, 13, 65, 13, 10, 255]),
+      Buffer.from('\n--b--\n'),
+    ]);
+    assert.equal(
+      code(() => prepareMessage(raw)),
+      'malformed_message',
+    );
+  });
+
+  it('never base64-encodes a multipart it cannot split', () => {
+    const noBoundary = msg('From: a@x\nContent-Type: multipart/mixed\n\nplain text\n');
+    assert.match(prep(noBoundary).entity, /^Content-Type: multipart\/mixed\r\n\r\nplain text/);
+    const eightBit = msg('From: a@x\nContent-Type: multipart/mixed\n\nGrüße\n');
+    assert.equal(
+      code(() => prepareMessage(eightBit)),
+      'malformed_message',
+    );
+  });
+
   it('refuses what is not a message', () => {
     assert.equal(
       code(() => prepareMessage(Buffer.alloc(0))),

@@ -7,7 +7,7 @@
  */
 import { isAscii } from 'node:buffer';
 import { RelayError } from '../plugin/relay-error';
-import { hasEightBit, sevenBitField } from './header-encoding';
+import { hasEightBit, safeEntityField } from './header-encoding';
 import {
   contentTypeOf,
   fieldValue,
@@ -125,6 +125,8 @@ function prepareLeaf(e: Entity, isText: boolean, known: Known): Entity {
 const keepIfSafe = (s: string | null, known: Known): string | null =>
   s !== null && unsafe(s, known) ? '' : s;
 
+const isSevenBitLabel = (headers: HeaderField[]): boolean => transferEncodingOf(headers) === '7bit';
+
 function relabelSevenBit(headers: HeaderField[]): HeaderField[] {
   const encoding = transferEncodingOf(headers);
   return encoding === '8bit' || encoding === 'binary'
@@ -132,10 +134,14 @@ function relabelSevenBit(headers: HeaderField[]): HeaderField[] {
     : headers;
 }
 
-/** The Content-* fields made 7-bit; the same array when nothing had to change. */
-function sevenBitHeaders(headers: HeaderField[], known: Known): HeaderField[] {
-  if (known.sevenBit) return headers;
-  const mapped = headers.map((h) => (h.name.startsWith('content-') ? sevenBitField(h) : h));
+/**
+ * Header fields inside the signed entity made transit-safe; the same array when nothing had
+ * to change. Part headers are body lines of the message, so a clean scan vouches for them;
+ * the top-level Content-* fields come from the message header and are always checked.
+ */
+function safeHeaders(headers: HeaderField[], known: Known, top: boolean): HeaderField[] {
+  if (!top && known.sevenBit && known.safeLines) return headers;
+  const mapped = headers.map(safeEntityField);
   return mapped.every((h, i) => h === headers[i]) ? headers : mapped;
 }
 
@@ -206,21 +212,25 @@ function prepareMultipart(
  * caller can reuse the original bytes. `bytes`, when given, holds the body's exact bytes.
  */
 function prepareEntity(e: Entity, defaultType: string, walk: Walk, bytes?: Buffer): Entity {
-  const headers = sevenBitHeaders(e.headers, walk.known);
+  const headers = safeHeaders(e.headers, walk.known, walk.depth === 0);
   const ct = contentTypeOf(headers);
   const type = ct ? `${ct.type}/${ct.subtype}` : defaultType;
   const boundary = ct?.params.get('boundary');
   let out: Entity | undefined;
-  if (type.startsWith('multipart/') && boundary) {
-    out = prepareMultipart(e, headers, type, boundary, walk, bytes);
+  if (type.startsWith('multipart/')) {
+    out = boundary ? prepareMultipart(e, headers, type, boundary, walk, bytes) : undefined;
+    // RFC 2045 §6.4: a multipart is never encoded, so one we cannot split must already be safe.
+    if (!out && (unsafe(e.body, walk.known) || !isSevenBitLabel(headers))) {
+      throw malformed(`a ${type} part has no usable boundary and would need re-encoding`);
+    }
+    out ??= { headers, body: e.body };
   }
   if (!out && type === 'message/rfc822' && isIdentityEncoding(transferEncodingOf(headers))) {
-    const body = preparePart(e.body, bytes, 'text/plain', walk, 0);
-    const innerHead = body.slice(0, Math.max(0, body.indexOf('\r\n\r\n')));
-    if (!walk.known.sevenBit && hasEightBit(innerHead)) {
-      throw malformed('an attached message has 8-bit header fields, which cannot be made 7-bit');
-    }
-    out = { headers: relabelSevenBit(headers), body };
+    // The attached message's own header fields are made safe like any part's.
+    out = {
+      headers: relabelSevenBit(headers),
+      body: preparePart(e.body, bytes, 'text/plain', walk, 0),
+    };
   }
   out ??= prepareLeaf({ headers, body: e.body }, type.startsWith('text/'), walk.known);
   return out.headers === e.headers && out.body === e.body ? e : out;
@@ -245,6 +255,10 @@ export function prepareMessage(raw: Buffer): PreparedMessage {
     sevenBit: isAscii(raw) && raw.indexOf(0) < 0,
     safeLines: !scan.bareLineBreak && scan.safeLines,
   };
+  if (scan.bareLineBreak && /content-transfer-encoding[ \t]*:[ \t]*binary/i.test(latin1)) {
+    // Line-ending repair would rewrite octets inside the binary part.
+    throw malformed('a part is binary but the message has bare CR or LF line endings; send CRLF');
+  }
   const text = scan.bareLineBreak ? toCrlf(latin1) : latin1;
   // Without line-ending repair, text and raw are the same octets and raw can be sliced.
   const source = scan.bareLineBreak ? undefined : raw;

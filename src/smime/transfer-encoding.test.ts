@@ -44,11 +44,14 @@ describe('quoted-printable', () => {
     assert.equal(decodeQuotedPrintable(encoded), 'a \r\nFrom here\r\n.\r\ntab\t');
   });
 
-  it('never leaves "From " or "." at the start of a soft-wrapped line', () => {
+  it('never starts an encoded line with "From ", "." or "-" (no fake delimiter)', () => {
     for (let pad = 60; pad < 80; pad++) {
-      const encoded = encodeQuotedPrintable('y'.repeat(pad) + 'From me. .x');
-      for (const l of lines(encoded)) {
-        assert.ok(!l.startsWith('From ') && !l.startsWith('.'), `pad ${pad}: ${l}`);
+      for (const input of ['y'.repeat(pad) + 'From me. .x', 'a'.repeat(pad) + '--b\r\n--b--']) {
+        const encoded = encodeQuotedPrintable(input);
+        for (const l of lines(encoded)) {
+          assert.ok(!/^(From |\.|-)/.test(l), `pad ${pad}: ${l}`);
+        }
+        assert.equal(decodeQuotedPrintable(encoded), input);
       }
     }
   });

@@ -10,7 +10,8 @@ const escapeByte = (code: number): string => '=' + HEX[code >> 4] + HEX[code & 1
  * Quoted-printable for text: CRLF pairs are line breaks; every other octet that is not
  * printable ASCII is escaped, including a lone CR or LF, so the decoded octets are exact.
  * Trailing whitespace, a leading "From " and a leading "." are escaped too, as they do not
- * survive every mail transfer agent.
+ * survive every mail transfer agent, and so is a leading "-", so that no encoded line can
+ * look like a multipart delimiter (RFC 2046 §5.1.1).
  */
 export function encodeQuotedPrintable(text: string): string {
   const out: string[] = [];
@@ -19,8 +20,8 @@ export function encodeQuotedPrintable(text: string): string {
     if (line.length + token.length > 75) {
       out.push(line + '=\r\n');
       line = '';
-      // A soft break must not leave "." or "From " at the start of the next line.
-      if (token === '.' || (token === 'F' && text.startsWith('From ', i))) {
+      // A soft break must not leave ".", "-" or "From " at the start of the next line.
+      if (token === '.' || token === '-' || (token === 'F' && text.startsWith('From ', i))) {
         token = escapeByte(token.charCodeAt(0));
       }
     }
@@ -38,7 +39,10 @@ export function encodeQuotedPrintable(text: string): string {
     const atLineStart = line.length === 0;
     if ((code === 32 || code === 9) && (i + 1 === n || text.charCodeAt(i + 1) === 13)) {
       push(escapeByte(code), i); // whitespace before a line break or at the end
-    } else if (atLineStart && (code === 46 || (code === 70 && text.startsWith('From ', i)))) {
+    } else if (
+      atLineStart &&
+      (code === 46 || code === 45 || (code === 70 && text.startsWith('From ', i)))
+    ) {
       push(escapeByte(code), i);
     } else if ((code >= 33 && code <= 126 && code !== 61) || code === 32 || code === 9) {
       push(text[i], i);

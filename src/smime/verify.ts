@@ -13,9 +13,8 @@ import { child, intOf, oidOf, type BerNode } from './ber';
 import { certificatesFrom, parseCertificate, type CertificateInfo } from './certificate';
 import { readSignedData, type SignerInfoView } from './cms-reader';
 import { checkProfile } from './identity';
-import { contentTypeOf, findField, fieldValue, parseEntity, splitMultipart, toCrlf } from './mime';
-import { decodeBase64 } from './transfer-encoding';
 import { verifyChain } from './chain';
+import { extract, type Extracted } from './smime-message';
 
 export interface VerifyOptions {
   /** Trusted root (or intermediate) certificates, PEM or DER. Without them the chain is not judged. */
@@ -65,43 +64,6 @@ const SIG_HASH: Record<string, string> = {
   [OID.ecdsaWithSha384]: 'sha384',
   [OID.ecdsaWithSha512]: 'sha512',
 };
-
-interface Extracted {
-  format: 'detached' | 'opaque';
-  der: Buffer;
-  content?: Buffer;
-  outer: ReturnType<typeof parseEntity>['headers'];
-}
-
-function extract(raw: Buffer): Extracted {
-  const top = parseEntity(toCrlf(raw.toString('latin1')), 'message header');
-  const ct = contentTypeOf(top.headers);
-  const kind = ct ? `${ct.type}/${ct.subtype}` : 'text/plain';
-  if (kind === 'multipart/signed') {
-    const boundary = ct?.params.get('boundary');
-    const body = boundary ? splitMultipart(top.body, boundary) : undefined;
-    if (!body || body.parts.length < 2)
-      throw new RelayError('bad_signature_format', 'multipart/signed needs two parts');
-    const sigPart = parseEntity(body.parts[1], 'signature part header');
-    return {
-      format: 'detached',
-      der: Buffer.from(decodeBase64(sigPart.body), 'latin1'),
-      content: Buffer.from(body.parts[0], 'latin1'),
-      outer: top.headers,
-    };
-  }
-  if (kind === 'application/pkcs7-mime' || kind === 'application/x-pkcs7-mime') {
-    const smimeType = ct?.params.get('smime-type')?.toLowerCase();
-    if (smimeType && smimeType !== 'signed-data') {
-      throw new RelayError('not_signed', `the message is S/MIME ${smimeType}, not signed-data`);
-    }
-    const cte = findField(top.headers, 'content-transfer-encoding');
-    const isB64 = cte && fieldValue(cte).toLowerCase() === 'base64';
-    const der = Buffer.from(isB64 ? decodeBase64(top.body) : top.body, 'latin1');
-    return { format: 'opaque', der, outer: top.headers };
-  }
-  throw new RelayError('not_signed', `the message is ${kind}, not an S/MIME signature`);
-}
 
 function findSigner(signer: SignerInfoView, certs: CertificateInfo[]): CertificateInfo | undefined {
   const { issuerAndSerial, subjectKeyIdentifier } = signer.sid;
@@ -214,9 +176,20 @@ export async function verifyMessage(
     const digest = crypto.createHash(digestName).update(content).digest();
     let signedData = content;
     let digestOk = true;
+    if (sd.eContentType !== OID.data) {
+      fail('bad_signature_format', `the signed content type is ${sd.eContentType}, not data`);
+    }
     if (signer.signedAttributesDer) {
-      const md = signer.attributes.get(OID.messageDigest)?.[0];
-      digestOk = !!md && md.content.equals(digest);
+      const md = signer.attributes.get(OID.messageDigest);
+      digestOk = md?.length === 1 && md[0].content.equals(digest);
+      // RFC 5652 §11.1: the contentType attribute must be present and match eContentType.
+      const type = signer.attributes.get(OID.contentType);
+      if (type?.length !== 1 || oidOf(type[0]) !== sd.eContentType) {
+        fail(
+          'bad_signature_format',
+          'the contentType signed attribute is missing or does not match',
+        );
+      }
       const st = signer.attributes.get(OID.signingTime)?.[0];
       if (st) report.signingTime = parseAttrTime(st.content.toString('latin1'));
       signedData = signer.signedAttributesDer;
