@@ -6,6 +6,7 @@
  */
 import { ERROR_CODES } from '../plugin/error-codes';
 import { isRelayError } from '../plugin/relay-error';
+import { ConfigError } from '../config/environment';
 import { signCommand } from './sign.command';
 import { verifyCommand } from './verify.command';
 
@@ -51,6 +52,10 @@ export async function run(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`error [config]: ${e.message}\n`);
+      return 2;
+    }
     if (isRelayError(e)) {
       process.stderr.write(e.toLine() + '\n');
       return EXIT[ERROR_CODES[e.code].category];

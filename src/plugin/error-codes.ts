@@ -76,6 +76,13 @@ export const ERROR_CODES = {
   chain_untrusted: verification(
     'The signer certificate does not chain to a trusted root; pass the right --ca.',
   ),
+  key_unavailable: {
+    permanent: false,
+    category: 'internal',
+    smtp: [451, '4.3.0'],
+    http: 500,
+    hint: 'Start the service with the master key the key was stored under, or upload the certificate again.',
+  },
   usage: {
     permanent: true,
     category: 'usage',

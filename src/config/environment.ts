@@ -1,0 +1,117 @@
+/**
+ * The service's configuration: environment variables, validated once at boot into a typed
+ * object. Every secret may also come from NAME_FILE (a mounted secret file). A bad value
+ * stops start-up with a message that names the variable, never its value.
+ */
+import 'reflect-metadata';
+import { plainToInstance, Transform, Type } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+import { readFileSync } from 'node:fs';
+
+/** Variables that may hold secrets; each can also be given as NAME_FILE. */
+export const SECRET_VARIABLES = ['ADMIN_TOKEN', 'MASTER_KEY', 'DATABASE_URL', 'REDIS_URL'] as const;
+
+const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
+  value === '' ? undefined : value;
+
+export class Environment {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  /** PostgreSQL connection string; without it the embedded PGlite database under DATA_DIR. */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^postgres(ql)?:\/\//, {
+    message: 'DATABASE_URL must start with postgres:// or postgresql://',
+  })
+  DATABASE_URL?: string;
+
+  @IsString()
+  @MinLength(1)
+  DATA_DIR = './data';
+
+  @Type(() => Number)
+  @IsInt({ message: 'HTTP_PORT must be a whole number' })
+  @Min(1)
+  @Max(65535)
+  HTTP_PORT = 8080;
+
+  @IsString()
+  HTTP_HOST = '127.0.0.1';
+
+  /** The operator's bearer token; without it the admin API refuses every request. */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
+  ADMIN_TOKEN?: string;
+
+  /** 32 random bytes, base64; encrypts private keys at rest. */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, {
+    message: 'MASTER_KEY must be 32 bytes in base64 (44 characters)',
+  })
+  MASTER_KEY?: string;
+
+  @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must start with redis:// or rediss://' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
+  LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Replace each secret NAME by the content of NAME_FILE when that is set (trailing newline dropped). */
+function withSecretFiles(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = { ...env };
+  for (const name of SECRET_VARIABLES) {
+    const file = env[`${name}_FILE`];
+    if (file === undefined || file === '') continue;
+    if (env[name] !== undefined && env[name] !== '') {
+      throw new ConfigError(`${name} and ${name}_FILE are both set; set only one`);
+    }
+    try {
+      out[name] = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      const reason =
+        (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be read';
+      throw new ConfigError(`${name}_FILE names ${file}, which ${reason}`);
+    }
+  }
+  return out;
+}
+
+/** Validate the environment once; throws ConfigError naming every bad variable. */
+export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {
+  const source = withSecretFiles(env);
+  const known = Object.keys(new Environment());
+  const plain = Object.fromEntries(
+    [...known, 'DATABASE_URL', 'ADMIN_TOKEN', 'MASTER_KEY']
+      .filter((k) => source[k] !== undefined)
+      .map((k) => [k, source[k]]),
+  );
+  const config = plainToInstance(Environment, plain);
+  const errors = validateSync(config, { whitelist: true, forbidUnknownValues: true });
+  if (errors.length > 0) {
+    const lines = errors.map((e) => {
+      const messages = Object.values(e.constraints ?? {});
+      return `${e.property}: ${messages.reverse().join('; ') || 'is not valid'}`;
+    });
+    throw new ConfigError(`the configuration is not valid:\n  ${lines.join('\n  ')}`);
+  }
+  return config;
+}
