@@ -1,14 +1,24 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { ConfigError, loadEnvironment } from './config/environment';
+import { openDatabase } from './database/connection';
+import { migrate } from './database/migrator';
 
 export async function bootstrap(): Promise<void> {
   const env = loadEnvironment();
-  const app = await NestFactory.create(AppModule, { logger: ['log', 'warn', 'error'] });
+  const log = new Logger('smime-relay');
+  const db = await openDatabase(env);
+  const applied = await migrate(db.session);
+  const where = db.kind === 'postgres' ? 'PostgreSQL' : `embedded database in ${env.DATA_DIR}`;
+  log.log(applied.length ? `${where}: applied ${applied.join(', ')}` : `${where}: up to date`);
+  const app = await NestFactory.create(AppModule.register(env, db), {
+    logger: ['log', 'warn', 'error'],
+  });
   app.enableShutdownHooks();
   await app.listen(env.HTTP_PORT, env.HTTP_HOST);
-  console.log(`smime-relay listening on http://${env.HTTP_HOST}:${env.HTTP_PORT}`);
+  log.log(`listening on http://${env.HTTP_HOST}:${env.HTTP_PORT}`);
 }
 
 if (require.main === module) {

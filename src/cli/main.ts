@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The smime-relay command: sign, verify, serve. Failures print one line,
+ * The smime-relay command: sign, verify, migrate, serve. Failures print one line,
  * `error [code]: what is wrong, and what to do`, and exit with 2 (usage), 3 (identity or
  * certificate refused) or 4 (message refused); never a stack trace.
  */
@@ -9,12 +9,14 @@ import { isRelayError } from '../plugin/relay-error';
 import { ConfigError } from '../config/environment';
 import { signCommand } from './sign.command';
 import { verifyCommand } from './verify.command';
+import { migrateCommand } from './migrate.command';
 
 const USAGE = `Usage: smime-relay <command> [options]
 
 Commands:
   sign      sign one message with a certificate (PKCS#12 or PEM)
   verify    verify a signed message
+  migrate   apply the database migrations (also done at start-up)
   serve     run the relay service (HTTP on HTTP_PORT, default 8080)
 
 Run "smime-relay <command> --help" for a command's options.`;
@@ -37,6 +39,8 @@ export async function run(argv: string[]): Promise<number> {
         return await signCommand(rest);
       case 'verify':
         return await verifyCommand(rest);
+      case 'migrate':
+        return await migrateCommand(rest);
       case 'serve':
         return await serve();
       case undefined:

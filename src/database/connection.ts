@@ -1,0 +1,98 @@
+/**
+ * One database, two drivers: PostgreSQL when DATABASE_URL is set, otherwise an embedded
+ * PostgreSQL (PGlite) under DATA_DIR, so the service runs on a fresh machine with nothing
+ * configured. Both get the same migrations and the same Drizzle schema.
+ */
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Pool, type PoolClient } from 'pg';
+import type { SqlSession } from './migrator';
+import * as schema from './schema';
+
+export type Orm =
+  | ReturnType<typeof drizzlePostgres<typeof schema>>
+  | ReturnType<typeof drizzlePglite<typeof schema>>;
+
+export interface Database {
+  kind: 'postgres' | 'pglite';
+  session: SqlSession;
+  orm: Orm;
+  close(): Promise<void>;
+}
+
+function clientSession(client: Pool | PoolClient): SqlSession {
+  return {
+    kind: 'postgres',
+    async exec(sql) {
+      await client.query(sql);
+    },
+    async query(sql, params) {
+      return (await client.query(sql, params)).rows;
+    },
+    async transaction(fn) {
+      const c = client instanceof Pool ? await client.connect() : client;
+      try {
+        await c.query('BEGIN');
+        const result = await fn(clientSession(c));
+        await c.query('COMMIT');
+        return result;
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      } finally {
+        if (client instanceof Pool) (c as PoolClient).release();
+      }
+    },
+  };
+}
+
+type PgliteLike = Pick<PGlite, 'exec' | 'query'> & { transaction?: PGlite['transaction'] };
+
+function pgliteSession(db: PgliteLike, root: PGlite): SqlSession {
+  return {
+    kind: 'pglite',
+    async exec(sql) {
+      await db.exec(sql);
+    },
+    async query(sql, params) {
+      return (await db.query(sql, params)).rows as never[];
+    },
+    transaction: (fn) =>
+      root.transaction((tx) => fn(pgliteSession(tx as unknown as PgliteLike, root))),
+  };
+}
+
+export interface DatabaseOptions {
+  DATABASE_URL?: string;
+  DATA_DIR: string;
+  /** Embedded database in memory instead of DATA_DIR (tests). */
+  inMemory?: boolean;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.DATABASE_URL) {
+    const pool = new Pool({ connectionString: options.DATABASE_URL, max: 10 });
+    return {
+      kind: 'postgres',
+      session: clientSession(pool),
+      orm: drizzlePostgres(pool, { schema }),
+      close: () => pool.end(),
+    };
+  }
+  let dataDir: string | undefined;
+  if (!options.inMemory) {
+    dataDir = join(options.DATA_DIR, 'pgdata');
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  }
+  const pglite = new PGlite(dataDir);
+  await pglite.waitReady;
+  return {
+    kind: 'pglite',
+    session: pgliteSession(pglite, pglite),
+    orm: drizzlePglite(pglite, { schema }),
+    close: () => pglite.close(),
+  };
+}

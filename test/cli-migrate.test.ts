@@ -1,0 +1,48 @@
+/**
+ * `smime-relay migrate` against the machine's PostgreSQL and against the embedded default.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { createTestDatabase } from './helpers/postgres';
+import { cli, show } from './support/cli';
+
+describe('smime-relay migrate', () => {
+  test('applies the migrations to PostgreSQL once', async () => {
+    const db = await createTestDatabase();
+    try {
+      const env = { DATABASE_URL: db.url };
+      const first = await cli(['migrate'], { env });
+      assert.equal(first.code, 0, show(first));
+      assert.match(first.stdout.toString(), /applied 0001_service_core\.sql to the PostgreSQL/);
+      const second = await cli(['migrate'], { env });
+      assert.equal(second.code, 0, show(second));
+      assert.match(second.stdout.toString(), /up to date/);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  test('uses the embedded database under DATA_DIR without DATABASE_URL', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'smime-migrate-'));
+    try {
+      const r = await cli(['migrate'], { env: { DATA_DIR: dataDir, DATABASE_URL: '' } });
+      assert.equal(r.code, 0, show(r));
+      assert.match(
+        r.stdout.toString(),
+        new RegExp(`applied .* to the embedded database in ${dataDir}`),
+      );
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('a bad DATABASE_URL stops with a config error naming the variable', async () => {
+    const r = await cli(['migrate'], { env: { DATABASE_URL: 'mysql://user:hunter2@db/x' } });
+    assert.equal(r.code, 2, show(r));
+    assert.match(r.stderr, /^error \[config\]: .*\n {2}DATABASE_URL: /);
+    assert.doesNotMatch(r.stderr, /hunter2/);
+  });
+});
