@@ -1,10 +1,12 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, ValidationPipe, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { ErrorFilter } from './common/error.filter';
 import type { Environment } from './config/environment';
+import { ENVIRONMENT } from './config/tokens';
 import type { Database } from './database/connection';
 import { DatabaseModule } from './database/database.module';
 import { HealthController } from './health/health.controller';
-
-export const ENVIRONMENT = Symbol('ENVIRONMENT');
+import { TenantsModule } from './tenants/tenants.module';
 
 /** The relay service. Plugins are registered in one list here as they arrive. */
 @Module({})
@@ -12,9 +14,22 @@ export class AppModule {
   static register(env: Environment, db: Database): DynamicModule {
     return {
       module: AppModule,
-      imports: [DatabaseModule.forRoot(db)],
+      global: true,
+      imports: [DatabaseModule.forRoot(db), TenantsModule],
       controllers: [HealthController],
-      providers: [{ provide: ENVIRONMENT, useValue: env }],
+      providers: [
+        { provide: ENVIRONMENT, useValue: env },
+        { provide: APP_FILTER, useClass: ErrorFilter },
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({
+            whitelist: true,
+            forbidNonWhitelisted: true,
+            transform: true,
+          }),
+        },
+      ],
+      exports: [ENVIRONMENT],
     };
   }
 }

@@ -6,15 +6,15 @@
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool, type PoolClient } from 'pg';
 import type { SqlSession } from './migrator';
 import * as schema from './schema';
 
-export type Orm =
-  | ReturnType<typeof drizzlePostgres<typeof schema>>
-  | ReturnType<typeof drizzlePglite<typeof schema>>;
+/** The query builder, the same for both drivers. */
+export type Orm = PgDatabase<PgQueryResultHKT, typeof schema>;
 
 export interface Database {
   kind: 'postgres' | 'pglite';
@@ -70,15 +70,23 @@ export interface DatabaseOptions {
   DATA_DIR: string;
   /** Embedded database in memory instead of DATA_DIR (tests). */
   inMemory?: boolean;
+  /** Called when an idle PostgreSQL connection fails; the default writes a warning. */
+  onIdleError?: (e: Error) => void;
 }
+
+const warnIdle = (e: Error): void =>
+  process.emitWarning(`an idle database connection failed and will be replaced: ${e.message}`);
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.DATABASE_URL) {
     const pool = new Pool({ connectionString: options.DATABASE_URL, max: 10 });
+    // An idle connection that the server drops (restart, failover) must not crash the
+    // process; the pool replaces it on the next query.
+    pool.on('error', (e) => (options.onIdleError ?? warnIdle)(e));
     return {
       kind: 'postgres',
       session: clientSession(pool),
-      orm: drizzlePostgres(pool, { schema }),
+      orm: drizzlePostgres(pool, { schema }) as unknown as Orm,
       close: () => pool.end(),
     };
   }
@@ -92,7 +100,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return {
     kind: 'pglite',
     session: pgliteSession(pglite, pglite),
-    orm: drizzlePglite(pglite, { schema }),
+    orm: drizzlePglite(pglite, { schema }) as unknown as Orm,
     close: () => pglite.close(),
   };
 }

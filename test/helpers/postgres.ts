@@ -16,6 +16,7 @@ export interface TestDatabase {
 export async function createTestDatabase(prefix = 'smime_test'): Promise<TestDatabase> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new Pool({ connectionString: PG_ADMIN_URL, max: 1 });
+  admin.on('error', () => undefined); // the server may drop the idle admin connection
   await admin.query(`CREATE DATABASE ${name}`);
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${name}`;

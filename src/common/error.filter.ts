@@ -1,0 +1,56 @@
+/**
+ * One exception filter: RelayError and validation errors become {error: {code, message}}
+ * with the status from the error table; anything unexpected becomes 500 with a
+ * correlation id, logged with that id and its stack, never with request data.
+ */
+import {
+  ArgumentsHost,
+  BadRequestException,
+  Catch,
+  HttpException,
+  Logger,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Response } from 'express';
+import { ERROR_CODES, type ErrorCode } from '../plugin/error-codes';
+import { isRelayError } from '../plugin/relay-error';
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'invalid_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+};
+
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  private readonly log = new Logger('errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    if (isRelayError(exception)) {
+      res.status(ERROR_CODES[exception.code].http).json({
+        error: { code: exception.code, message: exception.message },
+      });
+      return;
+    }
+    if (exception instanceof HttpException && STATUS_CODES[exception.getStatus()]) {
+      const status = exception.getStatus();
+      const body = exception.getResponse() as { message?: string | string[] } | string;
+      let message = typeof body === 'string' ? body : body.message;
+      if (Array.isArray(message)) message = message.join('; ');
+      if (exception instanceof BadRequestException && !message)
+        message = 'the request is not valid';
+      res
+        .status(status)
+        .json({ error: { code: STATUS_CODES[status], message: message ?? exception.message } });
+      return;
+    }
+    const id = randomUUID();
+    this.log.error(`unexpected error ${id}: ${(exception as Error)?.stack ?? String(exception)}`);
+    res.status(500).json({
+      error: { code: 'internal_error', message: `unexpected error; correlation id ${id}` },
+    });
+  }
+}

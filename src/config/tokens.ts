@@ -1,0 +1,2 @@
+/** Injection token of the validated {@link Environment}. */
+export const ENVIRONMENT = Symbol('ENVIRONMENT');

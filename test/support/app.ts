@@ -1,0 +1,79 @@
+/**
+ * The HTTP service started in-process on 127.0.0.1 (a free port) against a fresh database
+ * on the machine's PostgreSQL, with its log output captured so tests can look for secrets.
+ */
+import { ConsoleLogger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { AddressInfo } from 'node:net';
+import { AppModule } from '../../src/app.module';
+import { loadEnvironment } from '../../src/config/environment';
+import { openDatabase, type Database } from '../../src/database/connection';
+import { migrate } from '../../src/database/migrator';
+import { createTestDatabase } from '../helpers/postgres';
+
+export const ADMIN_TOKEN = 'operator-token-for-tests-0123456789';
+
+class CapturingLogger extends ConsoleLogger {
+  constructor(private readonly lines: string[]) {
+    super();
+  }
+  protected override printMessages(messages: unknown[], context?: string): void {
+    for (const m of messages) this.lines.push(`${context ?? ''} ${String(m)}`);
+  }
+}
+
+export interface TestApp {
+  url: string;
+  db: Database;
+  logs: string[];
+  request(
+    method: string,
+    path: string,
+    opts?: { token?: string; body?: unknown; raw?: string; contentType?: string },
+  ): Promise<{ status: number; json: any; text: string }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  close(): Promise<void>;
+}
+
+export async function startApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const testDb = await createTestDatabase();
+  const config = loadEnvironment({ ADMIN_TOKEN, DATABASE_URL: testDb.url, ...env });
+  const db = await openDatabase(config);
+  await migrate(db.session);
+  const logs: string[] = [];
+  const app = await NestFactory.create(AppModule.register(config, db), {
+    logger: new CapturingLogger(logs),
+  });
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    db,
+    logs,
+    async request(method, path, opts = {}) {
+      const headers: Record<string, string> = {};
+      if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+      let body: string | undefined;
+      if (opts.raw !== undefined) {
+        body = opts.raw;
+        headers['content-type'] = opts.contentType ?? 'application/json';
+      } else if (opts.body !== undefined) {
+        body = JSON.stringify(opts.body);
+        headers['content-type'] = 'application/json';
+      }
+      const res = await fetch(url + path, { method, headers, body });
+      const text = await res.text();
+      let json: unknown;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        json = undefined;
+      }
+      return { status: res.status, json, text };
+    },
+    async close() {
+      await app.close();
+      await testDb.drop();
+    },
+  };
+}
