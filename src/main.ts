@@ -5,15 +5,19 @@ import { AppModule } from './app.module';
 import { ConfigError, loadEnvironment } from './config/environment';
 import { openDatabase } from './database/connection';
 import { migrate } from './database/migrator';
+import { resolveMasterKey } from './config/master-key';
+import { MasterKeyRing } from './certificates/key-vault';
 
 export async function bootstrap(): Promise<void> {
   const env = loadEnvironment();
   const log = new Logger('smime-relay');
+  const master = resolveMasterKey(env, (m) => log.warn(m));
+  log.log(`master key from ${master.origin === 'environment' ? 'MASTER_KEY' : master.path}`);
   const db = await openDatabase(env);
   const applied = await migrate(db.session);
   const where = db.kind === 'postgres' ? 'PostgreSQL' : `embedded database in ${env.DATA_DIR}`;
   log.log(applied.length ? `${where}: applied ${applied.join(', ')}` : `${where}: up to date`);
-  const app = await NestFactory.create(AppModule.register(env, db), {
+  const app = await NestFactory.create(AppModule.register(env, db, new MasterKeyRing(master.key)), {
     logger: ['log', 'warn', 'error'],
   });
   app.enableShutdownHooks();

@@ -23,6 +23,23 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   404: 'not_found',
 };
 
+/**
+ * What to log about an unexpected error: its name, the first line of its message and of
+ * its causes' messages, and the stack frames. Query builders put statement parameters
+ * (which can hold sealed keys or personal data) after the first line; those are left out.
+ */
+export function describeSafely(e: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = e;
+  for (let depth = 0; current && depth < 3; depth++) {
+    const err = current as Error;
+    parts.push(`${err.name ?? 'Error'}: ${String(err.message ?? err).split('\n')[0]}`);
+    current = err.cause;
+  }
+  const frames = ((e as Error)?.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l));
+  return [parts.join(' <- '), ...frames.slice(0, 8)].join('\n');
+}
+
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
   private readonly log = new Logger('errors');
@@ -48,7 +65,7 @@ export class ErrorFilter implements ExceptionFilter {
       return;
     }
     const id = randomUUID();
-    this.log.error(`unexpected error ${id}: ${(exception as Error)?.stack ?? String(exception)}`);
+    this.log.error(`unexpected error ${id}: ${describeSafely(exception)}`);
     res.status(500).json({
       error: { code: 'internal_error', message: `unexpected error; correlation id ${id}` },
     });

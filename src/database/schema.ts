@@ -45,7 +45,8 @@ export const certificates = pgTable('certificates', {
   fingerprintSha256: text('fingerprint_sha256').notNull(),
   keyAlgorithm: text('key_algorithm').notNull(),
   certificateDer: bytea('certificate_der').notNull(),
-  chainDer: bytea('chain_der').array().notNull(),
+  /** The chain's DER certificates, concatenated (each is self-delimiting). */
+  chainDer: bytea('chain_der').notNull(),
   sealedPrivateKey: bytea('sealed_private_key').notNull(),
   status: text('status', { enum: ['active', 'removed'] })
     .notNull()

@@ -111,6 +111,13 @@ export const ERROR_CODES = {
     http: 404,
     hint: 'Check the id; a tenant key sees only its own tenant.',
   },
+  already_exists: {
+    permanent: true,
+    category: 'usage',
+    smtp: [550, '5.7.1'],
+    http: 409,
+    hint: 'This certificate is already stored for the tenant; use the existing one.',
+  },
   usage: {
     permanent: true,
     category: 'usage',

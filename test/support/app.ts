@@ -2,7 +2,7 @@
  * The HTTP service started in-process on 127.0.0.1 (a free port) against a fresh database
  * on the machine's PostgreSQL, with its log output captured so tests can look for secrets.
  */
-import { ConsoleLogger } from '@nestjs/common';
+import { ConsoleLogger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
 import { AppModule } from '../../src/app.module';
@@ -10,6 +10,8 @@ import { loadEnvironment } from '../../src/config/environment';
 import { openDatabase, type Database } from '../../src/database/connection';
 import { migrate } from '../../src/database/migrator';
 import { createTestDatabase } from '../helpers/postgres';
+import { MasterKeyRing } from '../../src/certificates/key-vault';
+import { randomBytes } from 'node:crypto';
 
 export const ADMIN_TOKEN = 'operator-token-for-tests-0123456789';
 
@@ -24,6 +26,7 @@ class CapturingLogger extends ConsoleLogger {
 
 export interface TestApp {
   url: string;
+  nest: INestApplication;
   db: Database;
   logs: string[];
   request(
@@ -40,7 +43,8 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
   const db = await openDatabase(config);
   await migrate(db.session);
   const logs: string[] = [];
-  const app = await NestFactory.create(AppModule.register(config, db), {
+  const keys = new MasterKeyRing(randomBytes(32));
+  const app = await NestFactory.create(AppModule.register(config, db, keys), {
     logger: new CapturingLogger(logs),
   });
   await app.listen(0, '127.0.0.1');
@@ -48,6 +52,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
   const url = `http://127.0.0.1:${port}`;
   return {
     url,
+    nest: app,
     db,
     logs,
     async request(method, path, opts = {}) {

@@ -30,9 +30,9 @@ CREATE TABLE certificates (
   not_after timestamptz NOT NULL,
   fingerprint_sha256 text NOT NULL,
   key_algorithm text NOT NULL,
-  -- DER of the signer certificate and of the chain, in order.
+  -- DER of the signer certificate, and the chain's DER certificates one after another.
   certificate_der bytea NOT NULL,
-  chain_der bytea[] NOT NULL DEFAULT '{}',
+  chain_der bytea NOT NULL,
   -- The PKCS#8 private key, sealed (see src/certificates/key-vault.ts).
   sealed_private_key bytea NOT NULL,
   status text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'removed')),
