@@ -1,4 +1,11 @@
-import { Module, ValidationPipe, type DynamicModule } from '@nestjs/common';
+import {
+  Module,
+  ValidationPipe,
+  type DynamicModule,
+  type MiddlewareConsumer,
+  type NestModule,
+} from '@nestjs/common';
+import { rawMessageBody } from './common/raw-body';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ErrorFilter } from './common/error.filter';
 import type { Environment } from './config/environment';
@@ -8,17 +15,23 @@ import { DatabaseModule } from './database/database.module';
 import { HealthController } from './health/health.controller';
 import { TenantsModule } from './tenants/tenants.module';
 import { CertificatesModule } from './certificates/certificates.module';
+import { SigningController } from './signing/signing.controller';
 import type { MasterKeyRing } from './certificates/key-vault';
 
 /** The relay service. Plugins are registered in one list here as they arrive. */
 @Module({})
-export class AppModule {
+export class AppModule implements NestModule {
+  /** Raw messages (message/rfc822) up to the SMTP size limit arrive as a Buffer. */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(rawMessageBody).forRoutes('*');
+  }
+
   static register(env: Environment, db: Database, keys: MasterKeyRing): DynamicModule {
     return {
       module: AppModule,
       global: true,
       imports: [DatabaseModule.forRoot(db), TenantsModule, CertificatesModule],
-      controllers: [HealthController],
+      controllers: [HealthController, SigningController],
       providers: [
         { provide: ENVIRONMENT, useValue: env },
         { provide: MASTER_KEYS, useValue: keys },

@@ -64,6 +64,16 @@ export class ErrorFilter implements ExceptionFilter {
         .json({ error: { code: STATUS_CODES[status], message: message ?? exception.message } });
       return;
     }
+    if (exception instanceof HttpException) {
+      res.status(exception.getStatus()).json(exception.getResponse());
+      return;
+    }
+    if ((exception as { type?: string })?.type === 'entity.too.large') {
+      res
+        .status(413)
+        .json({ error: { code: 'too_large', message: 'the request body is over the size limit' } });
+      return;
+    }
     const id = randomUUID();
     this.log.error(`unexpected error ${id}: ${describeSafely(exception)}`);
     res.status(500).json({

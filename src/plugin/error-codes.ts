@@ -53,6 +53,9 @@ export const ERROR_CODES = {
     'Wait until the certificate becomes valid, or check the clock of this machine.',
   ),
   no_private_key: identity('Provide the private key, in the PKCS#12 file or with --key.'),
+  no_certificate: identity(
+    'Upload a valid certificate for the From: address, or send from an address that has one.',
+  ),
   malformed_message: message(
     'Hand over a complete RFC 5322 message: header fields, a blank line, then the body.',
   ),
@@ -117,6 +120,13 @@ export const ERROR_CODES = {
     smtp: [550, '5.7.1'],
     http: 409,
     hint: 'This certificate is already stored for the tenant; use the existing one.',
+  },
+  too_large: {
+    permanent: true,
+    category: 'message',
+    smtp: [552, '5.3.4'],
+    http: 413,
+    hint: 'Send a smaller message; the limit is 25 MB.',
   },
   usage: {
     permanent: true,

@@ -2,7 +2,7 @@
  * The From: check of RFC 8550 §3: one mailbox, whose address the certificate names.
  */
 import { RelayError } from '../plugin/relay-error';
-import { fieldValue, stripComments, type HeaderField } from './mime';
+import { fieldValue, parseHeaderBlock, stripComments, toCrlf, type HeaderField } from './mime';
 
 /** Split an address list at commas that are outside quotes, comments and angle brackets. */
 function splitList(value: string): string[] {
@@ -89,4 +89,15 @@ export function checkFrom(headers: HeaderField[], certificateAddresses: string[]
     throw new RelayError('from_mismatch', `From: is ${from}, but the certificate names ${named}`);
   }
   return from;
+}
+
+/**
+ * The From: address of a raw message, for choosing the signing identity before signing.
+ * Throws malformed_message, no_from or multiple_from.
+ */
+export function fromAddressOf(raw: Buffer): string {
+  const text = raw.toString('latin1');
+  const end = text.search(/\r?\n\r?\n/);
+  if (end <= 0) throw new RelayError('malformed_message', 'the message has no header block');
+  return singleFromAddress(parseHeaderBlock(toCrlf(text.slice(0, end)), 'message header'));
 }

@@ -14,3 +14,4 @@ export {
 export { SignatureCache } from './signature-cache';
 export { prepareMessage, type PreparedMessage } from './signed-entity';
 export type { HashName } from './algorithms';
+export { fromAddressOf } from './address';
