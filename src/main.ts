@@ -8,6 +8,8 @@ import { migrate } from './database/migrator';
 import { resolveMasterKey } from './config/master-key';
 import { MasterKeyRing } from './certificates/key-vault';
 
+const LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
+
 export async function bootstrap(): Promise<void> {
   const env = loadEnvironment();
   const log = new Logger('smime-relay');
@@ -17,9 +19,12 @@ export async function bootstrap(): Promise<void> {
   const applied = await migrate(db.session);
   const where = db.kind === 'postgres' ? 'PostgreSQL' : `embedded database in ${env.DATA_DIR}`;
   log.log(applied.length ? `${where}: applied ${applied.join(', ')}` : `${where}: up to date`);
-  const app = await NestFactory.create(AppModule.register(env, db, new MasterKeyRing(master.key)), {
-    logger: ['log', 'warn', 'error'],
-  });
+  const app = await NestFactory.create(
+    AppModule.register(env, db, new MasterKeyRing(master.key, master.previous)),
+    {
+      logger: LEVELS.slice(0, LEVELS.indexOf(env.LOG_LEVEL) + 1),
+    },
+  );
   app.enableShutdownHooks();
   await app.listen(env.HTTP_PORT, env.HTTP_HOST);
   log.log(`listening on http://${env.HTTP_HOST}:${env.HTTP_PORT}`);

@@ -10,6 +10,7 @@ import { ConfigError } from '../config/environment';
 import { signCommand } from './sign.command';
 import { verifyCommand } from './verify.command';
 import { migrateCommand } from './migrate.command';
+import { rotateCommand } from './rotate.command';
 
 const USAGE = `Usage: smime-relay <command> [options]
 
@@ -17,6 +18,7 @@ Commands:
   sign      sign one message with a certificate (PKCS#12 or PEM)
   verify    verify a signed message
   migrate   apply the database migrations (also done at start-up)
+  rotate-master-key   re-wrap stored keys under a new MASTER_KEY
   serve     run the relay service (HTTP on HTTP_PORT, default 8080)
 
 Run "smime-relay <command> --help" for a command's options.`;
@@ -41,6 +43,8 @@ export async function run(argv: string[]): Promise<number> {
         return await verifyCommand(rest);
       case 'migrate':
         return await migrateCommand(rest);
+      case 'rotate-master-key':
+        return await rotateCommand(rest);
       case 'serve':
         return await serve();
       case undefined:

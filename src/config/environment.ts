@@ -19,7 +19,13 @@ import {
 import { readFileSync } from 'node:fs';
 
 /** Variables that may hold secrets; each can also be given as NAME_FILE. */
-export const SECRET_VARIABLES = ['ADMIN_TOKEN', 'MASTER_KEY', 'DATABASE_URL', 'REDIS_URL'] as const;
+export const SECRET_VARIABLES = [
+  'ADMIN_TOKEN',
+  'MASTER_KEY',
+  'MASTER_KEY_PREVIOUS',
+  'DATABASE_URL',
+  'REDIS_URL',
+] as const;
 
 const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
   value === '' ? undefined : value;
@@ -64,6 +70,14 @@ export class Environment {
   })
   MASTER_KEY?: string;
 
+  /** Earlier master keys (comma-separated base64), still accepted while keys are re-wrapped. */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^[A-Za-z0-9+/]{43}=(,[A-Za-z0-9+/]{43}=)*$/, {
+    message: 'MASTER_KEY_PREVIOUS must be base64 32-byte keys separated by commas',
+  })
+  MASTER_KEY_PREVIOUS?: string;
+
   @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must start with redis:// or rediss://' })
   REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -100,7 +114,7 @@ export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
   const source = withSecretFiles(env);
   const known = Object.keys(new Environment());
   const plain = Object.fromEntries(
-    [...known, 'DATABASE_URL', 'ADMIN_TOKEN', 'MASTER_KEY']
+    [...known, 'DATABASE_URL', 'ADMIN_TOKEN', 'MASTER_KEY', 'MASTER_KEY_PREVIOUS']
       .filter((k) => source[k] !== undefined)
       .map((k) => [k, source[k]]),
   );

@@ -12,6 +12,8 @@ export const MASTER_KEY_FILE_NAME = 'master.key';
 
 export interface MasterKeySource {
   key: Buffer;
+  /** Earlier keys from MASTER_KEY_PREVIOUS, accepted for opening during a rotation. */
+  previous: Buffer[];
   /** Where it came from, for the start-up log line (never the key itself). */
   origin: 'environment' | 'generated' | 'data-dir';
   path?: string;
@@ -27,7 +29,13 @@ export function resolveMasterKey(
   env: Environment,
   warn: (message: string) => void = (m) => process.emitWarning(m),
 ): MasterKeySource {
-  if (env.MASTER_KEY) return { key: decode(env.MASTER_KEY, 'MASTER_KEY'), origin: 'environment' };
+  const previous = (env.MASTER_KEY_PREVIOUS ?? '')
+    .split(',')
+    .filter((k) => k !== '')
+    .map((k) => decode(k, 'MASTER_KEY_PREVIOUS'));
+  if (env.MASTER_KEY) {
+    return { key: decode(env.MASTER_KEY, 'MASTER_KEY'), previous, origin: 'environment' };
+  }
   if (env.NODE_ENV === 'production') {
     throw new ConfigError(
       'MASTER_KEY (or MASTER_KEY_FILE) is required in production; create one with: openssl rand -base64 32',
@@ -35,7 +43,7 @@ export function resolveMasterKey(
   }
   const path = join(env.DATA_DIR, MASTER_KEY_FILE_NAME);
   if (existsSync(path)) {
-    return { key: decode(readFileSync(path, 'utf8'), path), origin: 'data-dir', path };
+    return { key: decode(readFileSync(path, 'utf8'), path), previous, origin: 'data-dir', path };
   }
   const key = randomBytes(32);
   mkdirSync(env.DATA_DIR, { recursive: true, mode: 0o700 });
@@ -44,5 +52,5 @@ export function resolveMasterKey(
     `MASTER_KEY is not set: generated one into ${path}. Keep that file secret and backed up; ` +
       'without it the stored private keys cannot be read. Set MASTER_KEY in production.',
   );
-  return { key, origin: 'generated', path };
+  return { key, previous, origin: 'generated', path };
 }

@@ -26,7 +26,10 @@ class CapturingLogger extends ConsoleLogger {
 
 export interface TestApp {
   url: string;
+  /** The master key the app seals with. */
+  masterKey: Buffer;
   nest: INestApplication;
+  databaseUrl: string;
   db: Database;
   logs: string[];
   request(
@@ -43,7 +46,8 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
   const db = await openDatabase(config);
   await migrate(db.session);
   const logs: string[] = [];
-  const keys = new MasterKeyRing(randomBytes(32));
+  const masterKey = randomBytes(32);
+  const keys = new MasterKeyRing(masterKey);
   const app = await NestFactory.create(AppModule.register(config, db, keys), {
     logger: new CapturingLogger(logs),
   });
@@ -52,6 +56,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
   const url = `http://127.0.0.1:${port}`;
   return {
     url,
+    masterKey,
     nest: app,
     db,
     logs,
@@ -76,6 +81,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
       }
       return { status: res.status, json, text };
     },
+    databaseUrl: testDb.url,
     async close() {
       await app.close();
       await testDb.drop();

@@ -1,0 +1,61 @@
+/**
+ * `smime-relay rotate-master-key`: keys stored under the old master key are re-wrapped
+ * under the new one, and every identity stays usable; the old key alone no longer opens them.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { MasterKeyRing, openPrivateKey } from '../src/certificates/key-vault';
+import { P12_PASSWORD, createTestPki } from './helpers/pki';
+import { ADMIN_TOKEN, startApp, type TestApp } from './support/app';
+import { cli, show } from './support/cli';
+
+let app: TestApp;
+before(async () => {
+  app = await startApp();
+});
+after(() => app.close());
+
+test('re-wraps every stored key under the new master key', async () => {
+  const pki = await createTestPki();
+  const op = { token: ADMIN_TOKEN };
+  const tenant = (await app.request('POST', '/v1/tenants', { ...op, body: { name: 'Rotating' } }))
+    .json.id;
+  for (const name of ['rsa2048', 'p256'] as const) {
+    const pkcs12 = (pki.identities[name].p12 ?? Buffer.alloc(0)).toString('base64');
+    const r = await app.request('POST', `/v1/tenants/${tenant}/certificates`, {
+      ...op,
+      body: { pkcs12, password: P12_PASSWORD },
+    });
+    assert.equal(r.status, 201, r.text);
+  }
+  const newKey = randomBytes(32);
+  const env = {
+    DATABASE_URL: app.databaseUrl,
+    MASTER_KEY: newKey.toString('base64'),
+    MASTER_KEY_PREVIOUS: app.masterKey.toString('base64'),
+  };
+  const first = await cli(['rotate-master-key'], { env });
+  assert.equal(first.code, 0, show(first));
+  assert.match(first.stdout.toString(), /re-wrapped 2 key\(s\); 0 already/);
+  const second = await cli(['rotate-master-key'], { env });
+  assert.match(second.stdout.toString(), /re-wrapped 0 key\(s\); 2 already/);
+
+  const rows = await app.db.session.query<{
+    id: string;
+    tenant_id: string;
+    sealed_private_key: Buffer;
+  }>('SELECT id, tenant_id, sealed_private_key FROM certificates');
+  for (const row of rows) {
+    const owner = { tenantId: row.tenant_id, certificateId: row.id };
+    const key = openPrivateKey(row.sealed_private_key, owner, new MasterKeyRing(newKey));
+    assert.ok(key.length > 100, 'opens under the new key alone');
+    assert.throws(() =>
+      openPrivateKey(row.sealed_private_key, owner, new MasterKeyRing(app.masterKey)),
+    );
+  }
+  assert.doesNotMatch(
+    first.stdout.toString() + first.stderr,
+    new RegExp(newKey.toString('base64').slice(0, 16).replace(/[+/]/g, '.')),
+  );
+});
