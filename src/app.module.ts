@@ -13,6 +13,7 @@ import { ENVIRONMENT, MASTER_KEYS } from './config/tokens';
 import type { Database } from './database/connection';
 import { DatabaseModule } from './database/database.module';
 import { HealthController } from './health/health.controller';
+import { Metrics, MetricsController } from './health/metrics';
 import { TenantsModule } from './tenants/tenants.module';
 import { CertificatesModule } from './certificates/certificates.module';
 import { SigningController } from './signing/signing.controller';
@@ -31,8 +32,9 @@ export class AppModule implements NestModule {
       module: AppModule,
       global: true,
       imports: [DatabaseModule.forRoot(db), TenantsModule, CertificatesModule],
-      controllers: [HealthController, SigningController],
+      controllers: [HealthController, MetricsController, SigningController],
       providers: [
+        Metrics,
         { provide: ENVIRONMENT, useValue: env },
         { provide: MASTER_KEYS, useValue: keys },
         { provide: APP_FILTER, useClass: ErrorFilter },
@@ -45,7 +47,7 @@ export class AppModule implements NestModule {
           }),
         },
       ],
-      exports: [ENVIRONMENT, MASTER_KEYS],
+      exports: [ENVIRONMENT, MASTER_KEYS, Metrics],
     };
   }
 }

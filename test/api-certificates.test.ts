@@ -175,3 +175,45 @@ describe('stored certificates', () => {
     assert.equal(again.status, 201, 're-uploading a removed certificate puts it back');
   });
 });
+
+describe('multipart upload', () => {
+  test('a .p12 file with its password field, and a .pem holding certificate and key', async () => {
+    const t = (await app.request('POST', '/v1/tenants', { ...op, body: { name: 'Multipart' } }))
+      .json.id;
+    const send = async (form: FormData) => {
+      const res = await fetch(`${app.url}/v1/tenants/${t}/certificates`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        body: form,
+      });
+      return { status: res.status, json: (await res.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    };
+    const p12Form = new FormData();
+    p12Form.append(
+      'file',
+      new Blob([new Uint8Array(pki.identities.rsa2048.p12 ?? Buffer.alloc(0))]),
+      'news.p12',
+    );
+    p12Form.append('password', P12_PASSWORD);
+    const a = await send(p12Form);
+    assert.equal(a.status, 201, JSON.stringify(a.json));
+    assert.equal(a.json.keyAlgorithm, 'RSA-2048');
+    const pemForm = new FormData();
+    const pem = pki.identities.p256.certPem + pki.identities.p256.keyPem;
+    pemForm.append('file', new Blob([pem]), 'news.pem');
+    pemForm.append('chain', pki.intermediatePem);
+    const b = await send(pemForm);
+    assert.equal(b.status, 201, JSON.stringify(b.json));
+    assert.equal(b.json.keyAlgorithm, 'P-256');
+    const wrong = new FormData();
+    wrong.append(
+      'file',
+      new Blob([new Uint8Array(pki.identities.p256.p12 ?? Buffer.alloc(0))]),
+      'x.p12',
+    );
+    wrong.append('password', 'wrong');
+    const c = await send(wrong);
+    assert.equal(c.status, 422);
+    assert.equal(c.json.error.code, 'bad_password');
+  });
+});

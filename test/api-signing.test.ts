@@ -60,6 +60,16 @@ describe('test signing', () => {
     }
   });
 
+  test('/metrics counts signatures and uploads in the Prometheus format', async () => {
+    const r = await fetch(app.url + '/metrics');
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type') ?? '', /^text\/plain/);
+    const text = await r.text();
+    assert.match(text, /^smime_relay_signatures_total\{outcome="signed"\} [1-9]/m);
+    assert.match(text, /^smime_relay_certificate_uploads_total\{result="stored"\} 1$/m);
+    assert.match(text, /^smime_relay_process_cpu_seconds_total /m);
+  });
+
   test('a From: no certificate covers is 422 no_certificate; bad input is 400', async () => {
     const foreign = Buffer.from(
       UNSIGNED.toString('latin1').replace('news@example.com', 'sales@example.com'),

@@ -11,14 +11,19 @@ import {
   NotFoundException,
   Param,
   Post,
+  UploadedFile,
   UseGuards,
+  UseInterceptors,
 } from '@nestjs/common';
+import { FileInterceptor } from '@nestjs/platform-express';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { BearerGuard, Caller, requireTenantAccess, type Principal } from '../common/auth';
 import { RelayError } from '../plugin/relay-error';
 import type { IdentityInput } from '../smime';
 import { TenantsRepository } from '../tenants/tenants.repository';
 import { CertificateStore } from './certificate-store';
+import { Metrics } from '../health/metrics';
+import { isRelayError } from '../plugin/relay-error';
 
 const MAX_FIELD = 256 * 1024;
 
@@ -32,7 +37,31 @@ export class UploadCertificateDto {
   @IsOptional() @IsString() @MaxLength(1024) password?: string;
 }
 
-function identityInput(body: UploadCertificateDto): IdentityInput {
+/** What multer hands over for the `file` field of a multipart upload. */
+interface UploadedCertificateFile {
+  buffer: Buffer;
+  originalname: string;
+}
+
+function identityInput(body: UploadCertificateDto, file?: UploadedCertificateFile): IdentityInput {
+  if (file) {
+    if (body.pkcs12 !== undefined || body.certificate !== undefined) {
+      throw new RelayError(
+        'invalid_request',
+        'send the certificate either as a file or in fields, not both',
+      );
+    }
+    // A PEM file holds the certificate and key (and maybe the chain); anything else is PKCS#12.
+    const text = file.buffer.toString('latin1');
+    return text.includes('-----BEGIN')
+      ? {
+          certificate: text,
+          privateKey: /PRIVATE KEY-----/.test(text) ? text : body.privateKey,
+          chain: body.chain,
+          password: body.password,
+        }
+      : { pkcs12: file.buffer, password: body.password };
+  }
   if ((body.pkcs12 === undefined) === (body.certificate === undefined)) {
     throw new RelayError(
       'invalid_request',
@@ -58,6 +87,7 @@ export class CertificatesController {
   constructor(
     private readonly store: CertificateStore,
     private readonly tenants: TenantsRepository,
+    private readonly metrics: Metrics,
   ) {}
 
   private async tenant(caller: Principal, tenantId: string): Promise<void> {
@@ -65,14 +95,24 @@ export class CertificatesController {
     if (!(await this.tenants.find(tenantId))) throw new NotFoundException('no such tenant');
   }
 
+  /** JSON, or multipart/form-data with a `file` (.p12/.pfx/.pem) and a `password` field. */
   @Post()
+  @UseInterceptors(FileInterceptor('file', { limits: { fileSize: MAX_FIELD, files: 1 } }))
   async upload(
     @Caller() caller: Principal,
     @Param('tenantId') tenantId: string,
     @Body() body: UploadCertificateDto,
+    @UploadedFile() file?: UploadedCertificateFile,
   ) {
     await this.tenant(caller, tenantId);
-    return this.store.add(tenantId, identityInput(body));
+    try {
+      const stored = await this.store.add(tenantId, identityInput(body, file));
+      this.metrics.certificateUploads.inc({ result: 'stored' });
+      return stored;
+    } catch (e) {
+      if (isRelayError(e)) this.metrics.certificateUploads.inc({ result: e.code });
+      throw e;
+    }
   }
 
   @Get()

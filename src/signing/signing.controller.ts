@@ -10,6 +10,7 @@ import { CertificateStore } from '../certificates/certificate-store';
 import { RelayError } from '../plugin/relay-error';
 import { fromAddressOf, signMessage, verifyMessage } from '../smime';
 import { TenantsRepository } from '../tenants/tenants.repository';
+import { Metrics } from '../health/metrics';
 
 function rawMessage(body: unknown): Buffer {
   if (!Buffer.isBuffer(body) || body.length === 0) {
@@ -27,6 +28,7 @@ export class SigningController {
   constructor(
     private readonly store: CertificateStore,
     private readonly tenants: TenantsRepository,
+    private readonly metrics: Metrics,
   ) {}
 
   @Post('tenants/:tenantId/sign')
@@ -50,6 +52,7 @@ export class SigningController {
     const signed = await signMessage(raw, identity, {
       format: format as 'detached' | 'opaque' | undefined,
     });
+    this.metrics.signatures.inc({ outcome: 'signed' });
     res.status(200).type('message/rfc822').send(signed);
   }
 
