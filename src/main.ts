@@ -7,6 +7,7 @@ import { openDatabase } from './database/connection';
 import { migrate } from './database/migrator';
 import { resolveMasterKey } from './config/master-key';
 import { MasterKeyRing } from './certificates/key-vault';
+import { setupOpenApi } from './common/openapi';
 
 const LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 
@@ -26,6 +27,7 @@ export async function bootstrap(): Promise<void> {
     },
   );
   app.enableShutdownHooks();
+  setupOpenApi(app);
   await app.listen(env.HTTP_PORT, env.HTTP_HOST);
   log.log(`listening on http://${env.HTTP_HOST}:${env.HTTP_PORT}`);
 }

@@ -28,6 +28,25 @@ describe('health', () => {
     }
   });
 
+  test('the API is described by OpenAPI at /docs-json, browsable at /docs', async () => {
+    const app = await startApp();
+    try {
+      const doc = await app.request('GET', '/docs-json');
+      assert.equal(doc.status, 200);
+      assert.match(doc.json.openapi, /^3\./);
+      for (const path of ['/v1/tenants', '/v1/tenants/{tenantId}/certificates', '/v1/verify']) {
+        assert.ok(doc.json.paths[path], `${path} is described`);
+      }
+      assert.deepEqual(Object.keys(doc.json.components.schemas.CreateTenantDto.properties).sort(), [
+        'name',
+        'signingPolicy',
+      ]);
+      assert.equal((await app.request('GET', '/docs')).status, 200);
+    } finally {
+      await app.close();
+    }
+  });
+
   test('readyz is 503 and names Redis when Redis does not answer', async () => {
     const app = await startApp({ REDIS_URL: `redis://127.0.0.1:${await closedPort()}` });
     try {

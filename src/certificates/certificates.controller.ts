@@ -16,6 +16,7 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { BearerGuard, Caller, requireTenantAccess, type Principal } from '../common/auth';
 import { RelayError } from '../plugin/relay-error';
@@ -29,12 +30,32 @@ const MAX_FIELD = 256 * 1024;
 
 export class UploadCertificateDto {
   /** A PKCS#12 (.p12/.pfx) file, base64. */
-  @IsOptional() @IsString() @MaxLength(MAX_FIELD) pkcs12?: string;
+  @ApiPropertyOptional({ description: 'A PKCS#12 (.p12/.pfx) file, base64' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_FIELD)
+  pkcs12?: string;
   /** A PEM certificate (with privateKey), instead of pkcs12. */
-  @IsOptional() @IsString() @MaxLength(MAX_FIELD) certificate?: string;
-  @IsOptional() @IsString() @MaxLength(MAX_FIELD) privateKey?: string;
-  @IsOptional() @IsString() @MaxLength(MAX_FIELD) chain?: string;
-  @IsOptional() @IsString() @MaxLength(1024) password?: string;
+  @ApiPropertyOptional({ description: 'PEM certificate (with privateKey), instead of pkcs12' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_FIELD)
+  certificate?: string;
+  @ApiPropertyOptional({ description: 'PEM private key' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_FIELD)
+  privateKey?: string;
+  @ApiPropertyOptional({ description: 'PEM intermediate certificates' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_FIELD)
+  chain?: string;
+  @ApiPropertyOptional({ description: 'Password of the PKCS#12 file or encrypted key' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  password?: string;
 }
 
 /** What multer hands over for the `file` field of a multipart upload. */

@@ -11,6 +11,7 @@ import { openDatabase, type Database } from '../../src/database/connection';
 import { migrate } from '../../src/database/migrator';
 import { createTestDatabase } from '../helpers/postgres';
 import { MasterKeyRing } from '../../src/certificates/key-vault';
+import { setupOpenApi } from '../../src/common/openapi';
 import { randomBytes } from 'node:crypto';
 
 export const ADMIN_TOKEN = 'operator-token-for-tests-0123456789';
@@ -51,6 +52,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
   const app = await NestFactory.create(AppModule.register(config, db, keys), {
     logger: new CapturingLogger(logs),
   });
+  setupOpenApi(app);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
