@@ -2,18 +2,9 @@
  * /healthz and /readyz against the machine's PostgreSQL and Redis, and with Redis away.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
+import { freePort } from './helpers/ports';
 import { startApp } from './support/app';
-
-/** A loopback port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('health', () => {
   test('healthz is up, readyz sees PostgreSQL and Redis', async () => {
@@ -48,7 +39,7 @@ describe('health', () => {
   });
 
   test('readyz is 503 and names Redis when Redis does not answer', async () => {
-    const app = await startApp({ REDIS_URL: `redis://127.0.0.1:${await closedPort()}` });
+    const app = await startApp({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
     try {
       assert.equal((await app.request('GET', '/healthz')).status, 200);
       const ready = await app.request('GET', '/readyz');

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { P12_PASSWORD, createTestPki } from './helpers/pki';
+import { freePort } from './helpers/ports';
 import { verifyWithOpenssl } from './helpers/verifiers';
 import { UNSIGNED } from './support/reference';
 
@@ -20,14 +20,6 @@ let child: ChildProcess;
 let dataDir: string;
 let base: string;
 let output = '';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'smime-smoke-'));

@@ -6,13 +6,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { and, desc, eq, lte, gte, sql } from 'drizzle-orm';
 import type { Database } from '../database/connection';
 import { DATABASE } from '../database/database.module';
+import { isUuid } from '../common/ids';
 import { certificates } from '../database/schema';
 
 export type CertificateRow = typeof certificates.$inferSelect;
 export type NewCertificateRow = typeof certificates.$inferInsert;
-
-const isUuid = (s: string): boolean =>
-  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 
 @Injectable()
 export class CertificatesRepository {

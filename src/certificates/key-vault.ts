@@ -80,9 +80,8 @@ export class MasterKeyRing {
   }
 }
 
-export function sealPrivateKey(plaintext: Buffer, owner: KeyOwner, ring: MasterKeyRing): Buffer {
-  const dataKey = randomBytes(KEY);
-  const data = seal(dataKey, plaintext, aad('data', owner));
+/** Wrap `dataKey` under the ring's current master key, in front of the sealed key `tail`. */
+function wrapRecord(dataKey: Buffer, owner: KeyOwner, ring: MasterKeyRing, tail: Buffer[]): Buffer {
   const wrap = seal(ring.current, dataKey, aad('wrap', owner));
   dataKey.fill(0);
   return Buffer.concat([
@@ -91,10 +90,14 @@ export function sealPrivateKey(plaintext: Buffer, owner: KeyOwner, ring: MasterK
     wrap.iv,
     wrap.ct,
     wrap.tag,
-    data.iv,
-    data.ct,
-    data.tag,
+    ...tail,
   ]);
+}
+
+export function sealPrivateKey(plaintext: Buffer, owner: KeyOwner, ring: MasterKeyRing): Buffer {
+  const dataKey = randomBytes(KEY);
+  const data = seal(dataKey, plaintext, aad('data', owner));
+  return wrapRecord(dataKey, owner, ring, [data.iv, data.ct, data.tag]);
 }
 
 interface Parsed {
@@ -161,15 +164,5 @@ export function openPrivateKey(record: Buffer, owner: KeyOwner, ring: MasterKeyR
 export function rewrapPrivateKey(record: Buffer, owner: KeyOwner, ring: MasterKeyRing): Buffer {
   const p = parse(record);
   if (p.fingerprint.equals(masterKeyFingerprint(ring.current))) return record;
-  const dataKey = unwrapDataKey(p, owner, ring);
-  const wrap = seal(ring.current, dataKey, aad('wrap', owner));
-  dataKey.fill(0);
-  return Buffer.concat([
-    Buffer.from([VERSION]),
-    masterKeyFingerprint(ring.current),
-    wrap.iv,
-    wrap.ct,
-    wrap.tag,
-    record.subarray(HEADER - IV),
-  ]);
+  return wrapRecord(unwrapDataKey(p, owner, ring), owner, ring, [record.subarray(HEADER - IV)]);
 }

@@ -6,6 +6,7 @@ import { and, asc, eq, isNull } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../database/connection';
 import { DATABASE } from '../database/database.module';
+import { isUuid } from '../common/ids';
 import { apiKeys, tenants } from '../database/schema';
 import type { SigningPolicy } from './tenants.dto';
 
@@ -25,9 +26,6 @@ export interface ApiKeyRecord {
   createdAt: Date;
   revokedAt: Date | null;
 }
-
-const isUuid = (s: string): boolean =>
-  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 
 function withoutHash(row: ApiKeyRecord & { keyHash?: Buffer }): ApiKeyRecord {
   const { id, tenantId, prefix, label, createdAt, revokedAt } = row;
