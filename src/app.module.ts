@@ -5,7 +5,7 @@ import {
   type MiddlewareConsumer,
   type NestModule,
 } from '@nestjs/common';
-import { rawMessageBody } from './common/raw-body';
+import { jsonBody, rawMessageBody } from './common/raw-body';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ErrorFilter } from './common/error.filter';
 import type { Environment } from './config/environment';
@@ -22,9 +22,9 @@ import type { MasterKeyRing } from './certificates/key-vault';
 /** The relay service. Plugins are registered in one list here as they arrive. */
 @Module({})
 export class AppModule implements NestModule {
-  /** Raw messages (message/rfc822) up to the SMTP size limit arrive as a Buffer. */
+  /** JSON bodies, and raw messages (message/rfc822) as a Buffer, with the API's own errors. */
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(rawMessageBody).forRoutes('*');
+    consumer.apply(jsonBody, rawMessageBody).forRoutes('*');
   }
 
   static register(env: Environment, db: Database, keys: MasterKeyRing): DynamicModule {

@@ -24,6 +24,7 @@ export async function bootstrap(): Promise<void> {
     AppModule.register(env, db, new MasterKeyRing(master.key, master.previous)),
     {
       logger: LEVELS.slice(0, LEVELS.indexOf(env.LOG_LEVEL) + 1),
+      bodyParser: false, // src/common/raw-body.ts parses bodies
     },
   );
   app.enableShutdownHooks();

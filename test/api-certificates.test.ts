@@ -92,6 +92,12 @@ describe('uploading certificates', () => {
       assert.equal(r.json.error.code, code);
       assert.doesNotMatch(r.text, /not-the-password|PRIVATE KEY/);
     }
+    const huge = await app.request('POST', path(), {
+      ...op,
+      body: { certificate: 'x'.repeat(2_000_000) },
+    });
+    assert.equal(huge.status, 413, huge.text);
+    assert.equal(huge.json.error.code, 'too_large');
     const neither = await app.request('POST', path(), { ...op, body: { password: 'x' } });
     assert.equal(neither.status, 400);
     assert.equal(neither.json.error.code, 'invalid_request');

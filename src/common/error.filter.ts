@@ -68,6 +68,13 @@ export class ErrorFilter implements ExceptionFilter {
       res.status(exception.getStatus()).json(exception.getResponse());
       return;
     }
+    // Express's JSON parser reports an oversized body with this type, not as an HttpException.
+    if ((exception as { type?: string })?.type === 'entity.too.large') {
+      res
+        .status(413)
+        .json({ error: { code: 'too_large', message: 'the request body is over the size limit' } });
+      return;
+    }
     if ((exception as { type?: string })?.type === 'entity.too.large') {
       res
         .status(413)

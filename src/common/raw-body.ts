@@ -3,20 +3,33 @@
  * Parser failures answer in the API's own error shape.
  */
 import type { NextFunction, Request, Response } from 'express';
-import { raw } from 'express';
+import { json, raw } from 'express';
 
 export const MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
 
-const parse = raw({ type: 'message/rfc822', limit: MAX_MESSAGE_BYTES });
+/** JSON bodies (certificate uploads carry base64 PKCS#12 or PEM) up to 1 MB. */
+export const MAX_JSON_BYTES = 1024 * 1024;
 
-export function rawMessageBody(req: Request, res: Response, next: NextFunction): void {
-  parse(req, res, (err?: unknown) => {
-    if (!err) return next();
-    const tooLarge = (err as { type?: string }).type === 'entity.too.large';
-    res.status(tooLarge ? 413 : 400).json({
-      error: tooLarge
-        ? { code: 'too_large', message: `the message is over ${MAX_MESSAGE_BYTES} octets` }
-        : { code: 'invalid_request', message: 'the message body could not be read' },
+type Parser = (req: Request, res: Response, next: (err?: unknown) => void) => void;
+
+/** Run a body parser, answering its failures as {error: {code, message}}. */
+function answering(parse: Parser, limit: number, what: string) {
+  return (req: Request, res: Response, next: NextFunction): void =>
+    parse(req, res, (err?: unknown) => {
+      if (!err) return next();
+      const tooLarge = (err as { type?: string }).type === 'entity.too.large';
+      res.status(tooLarge ? 413 : 400).json({
+        error: tooLarge
+          ? { code: 'too_large', message: `the ${what} is over ${limit} octets` }
+          : { code: 'invalid_request', message: `the ${what} could not be read` },
+      });
     });
-  });
 }
+
+export const rawMessageBody = answering(
+  raw({ type: 'message/rfc822', limit: MAX_MESSAGE_BYTES }),
+  MAX_MESSAGE_BYTES,
+  'message',
+);
+
+export const jsonBody = answering(json({ limit: MAX_JSON_BYTES }), MAX_JSON_BYTES, 'JSON body');

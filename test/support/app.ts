@@ -51,6 +51,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
   const keys = new MasterKeyRing(masterKey);
   const app = await NestFactory.create(AppModule.register(config, db, keys), {
     logger: new CapturingLogger(logs),
+    bodyParser: false,
   });
   setupOpenApi(app);
   await app.listen(0, '127.0.0.1');
