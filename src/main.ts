@@ -14,6 +14,11 @@ const LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 export async function bootstrap(): Promise<void> {
   const env = loadEnvironment();
   const log = new Logger('smime-relay');
+  if (!env.ADMIN_TOKEN) {
+    log.warn(
+      'ADMIN_TOKEN is not set: the admin API accepts tenant API keys only, and none can be created',
+    );
+  }
   const master = resolveMasterKey(env, (m) => log.warn(m));
   log.log(`master key from ${master.origin === 'environment' ? 'MASTER_KEY' : master.path}`);
   const db = await openDatabase(env);
