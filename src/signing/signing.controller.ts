@@ -3,7 +3,17 @@
  * (Content-Type: message/rfc822) with the identity the relay would use for its From:, and
  * POST /v1/verify returns the verification report of a signed message.
  */
-import { Body, Controller, Param, Post, Query, Res, UseGuards, HttpCode } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import type { Response } from 'express';
 import { BearerGuard, Caller, requireTenantAccess, type Principal } from '../common/auth';
 import { CertificateStore } from '../certificates/certificate-store';
@@ -40,7 +50,7 @@ export class SigningController {
     @Res() res: Response,
   ): Promise<void> {
     requireTenantAccess(caller, tenantId);
-    if (!(await this.tenants.find(tenantId))) throw new RelayError('not_found', 'no such tenant');
+    if (!(await this.tenants.find(tenantId))) throw new NotFoundException('no such tenant');
     if (format !== undefined && format !== 'detached' && format !== 'opaque') {
       throw new RelayError('invalid_request', 'format must be detached or opaque');
     }

@@ -6,7 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import { RelayError } from '../plugin/relay-error';
 import { OID } from './algorithms';
-import { bytesOf, children, contentOf, decodeOid, readTlv, type Tlv } from './der';
+import { bytesOf, children, contentOf, decodeOid, parseTime, readTlv, type Tlv } from './der';
 
 export interface CertificateInfo {
   der: Buffer;
@@ -32,15 +32,11 @@ export interface CertificateInfo {
   fingerprintSha256: string;
 }
 
-function parseTime(der: Buffer, t: Tlv): Date {
-  const s = contentOf(der, t).toString('latin1');
-  const m = /^(\d{2}|\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?Z$/.exec(s);
-  if (!m) throw new Error(`unsupported time ${s}`);
-  let year = Number(m[1]);
-  if (m[1].length === 2) year += year < 50 ? 2000 : 1900;
-  return new Date(
-    Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)),
-  );
+function timeOf(der: Buffer, t: Tlv): Date {
+  const text = contentOf(der, t).toString('latin1');
+  const date = parseTime(text);
+  if (!date) throw new Error(`unsupported time ${text}`);
+  return date;
 }
 
 function nameEmails(der: Buffer, name: Tlv): string[] {
@@ -90,8 +86,8 @@ function readCertificate(der: Buffer): CertificateInfo {
     serialDer: bytesOf(der, serial),
     issuerDer: bytesOf(der, issuer),
     subjectDer: bytesOf(der, subject),
-    notBefore: parseTime(der, notBefore),
-    notAfter: parseTime(der, notAfter),
+    notBefore: timeOf(der, notBefore),
+    notAfter: timeOf(der, notAfter),
     emailAddresses: [],
     isCa: false,
     subject: dn(x509.subject),

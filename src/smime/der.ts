@@ -95,6 +95,17 @@ export function setOf(items: Buffer[]): Buffer {
   return tlv(TAG.SET, ...[...items].sort(Buffer.compare));
 }
 
+/** Parse UTCTime or GeneralizedTime text (seconds optional, "Z" required); undefined if neither. */
+export function parseTime(text: string): Date | undefined {
+  const m = /^(\d{2}|\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?Z$/.exec(text);
+  if (!m) return undefined;
+  let year = Number(m[1]);
+  if (m[1].length === 2) year += year < 50 ? 2000 : 1900;
+  return new Date(
+    Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)),
+  );
+}
+
 /** A parsed TLV: where it sits in its buffer, without copying. */
 export interface Tlv {
   tag: number;

@@ -10,14 +10,17 @@ const EIGHT_BIT = /[\x80-\xff]/;
 
 export const hasEightBit = (s: string): boolean => EIGHT_BIT.test(s);
 
-function charsetOf(latin1: string): string {
+/** Whether the octets (a latin1 string) are valid UTF-8. */
+export function isValidUtf8(latin1: string): boolean {
   try {
     new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(latin1, 'latin1'));
-    return 'utf-8';
+    return true;
   } catch {
-    return 'unknown-8bit';
+    return false;
   }
 }
+
+const charsetOf = (latin1: string): string => (isValidUtf8(latin1) ? 'utf-8' : 'unknown-8bit');
 
 function percentEncode(latin1: string): string {
   let out = '';

@@ -7,7 +7,7 @@
  */
 import { isAscii } from 'node:buffer';
 import { RelayError } from '../plugin/relay-error';
-import { hasEightBit, safeEntityField } from './header-encoding';
+import { hasEightBit, isValidUtf8, safeEntityField } from './header-encoding';
 import {
   contentTypeOf,
   fieldValue,
@@ -74,15 +74,6 @@ const unsafe = (s: string, known: Known): boolean =>
 
 function malformed(message: string): RelayError {
   return new RelayError('malformed_message', message);
-}
-
-function isValidUtf8(latin1: string): boolean {
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(latin1, 'latin1'));
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function setTransferEncoding(headers: HeaderField[], encoding: string): HeaderField[] {

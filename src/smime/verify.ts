@@ -12,6 +12,7 @@ import { singleFromAddress } from './address';
 import { child, intOf, oidOf, type BerNode } from './ber';
 import { certificatesFrom, parseCertificate, type CertificateInfo } from './certificate';
 import { readSignedData, type SignerInfoView } from './cms-reader';
+import { parseTime } from './der';
 import { checkProfile } from './identity';
 import { verifyChain } from './chain';
 import { extract, type Extracted } from './smime-message';
@@ -191,7 +192,7 @@ export async function verifyMessage(
         );
       }
       const st = signer.attributes.get(OID.signingTime)?.[0];
-      if (st) report.signingTime = parseAttrTime(st.content.toString('latin1'));
+      if (st) report.signingTime = parseTime(st.content.toString('latin1'))?.toISOString();
       signedData = signer.signedAttributesDer;
     }
     if (!digestOk) fail('digest_mismatch', 'the content does not match the signed digest');
@@ -208,16 +209,6 @@ export async function verifyMessage(
   }
   report.valid = report.errors.length === 0 && report.signatureValid;
   return report;
-}
-
-function parseAttrTime(s: string): string | undefined {
-  const m = /^(\d{2}|\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s);
-  if (!m) return undefined;
-  let year = Number(m[1]);
-  if (m[1].length === 2) year += year < 50 ? 2000 : 1900;
-  return new Date(
-    Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])),
-  ).toISOString();
 }
 
 type Fail = (code: ErrorCode, message: string) => void;
