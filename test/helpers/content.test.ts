@@ -1,4 +1,4 @@
-// Proves the content checkers can fail, and that the newsletter corpus is what it claims to be.
+// Proves the content checkers can fail (the corpus itself is checked in test/fixtures/newsletters.test.ts).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -6,32 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, before, after } from 'node:test';
 import { promisify } from 'node:util';
-import { encodeIso2022jp } from '../fixtures/iso2022jp';
-import { ISO2022JP_TEXT, LAYOUT } from '../fixtures/newsletter-corpus';
-import {
-  MULTILINGUAL_TEXT,
-  articles,
-  minifiedHtml,
-  newsletterHtml,
-  newsletterText,
-} from '../fixtures/newsletter-content';
-import { base64Lines, fakePdf, seededBytes, withCrlf } from '../fixtures/newsletter-parts';
-import {
-  fromProblemInputs,
-  malformedInputs,
-  newsletter20k,
-  newsletterByName,
-  newsletterCorpus,
-  newsletterOfSize,
-} from '../fixtures/newsletters';
+import { base64Lines, seededBytes, withCrlf } from '../fixtures/newsletter-parts';
+import { newsletterByName, newsletterCorpus } from '../fixtures/newsletters';
 import {
   assertContentPreserved,
   assertOuterHeadersPreserved,
   assertTransitSafe,
-  decodedContent,
   extractOpaqueContent,
   headerFields,
-  mimeOutline,
 } from './content';
 
 const run = promisify(execFile);
@@ -121,209 +103,6 @@ async function opensslOpaque(original: Buffer): Promise<{ signed: Buffer; inner:
   const out = latin1(await readFile(join(dir, 'out.eml'))).replace(/^MIME-Version: 1\.0\r?\n/, '');
   return { signed: withCrlf(bytes(outer + out)), inner };
 }
-
-const lines = (raw: Buffer): string[] => latin1(raw).split(/\r?\n/);
-const hasHigh = (raw: Buffer): boolean => raw.some((b) => b >= 0x80);
-
-describe('newsletter corpus', () => {
-  const corpus = newsletterCorpus();
-
-  it('has unique names, the certificate From and is deterministic', () => {
-    assert.equal(new Set(corpus.map((n) => n.name)).size, corpus.length);
-    const again = newsletterCorpus();
-    corpus.forEach((n, i) => {
-      assert.equal(n.from, 'news@example.com');
-      const from = headerFields(n.raw).filter((f) => /^from$/i.test(f.name));
-      assert.deepEqual(
-        from.map((f) => f.raw),
-        ['From: "Example News" <news@example.com>'],
-        n.name,
-      );
-      assert.ok(n.raw.equals(again[i].raw), `${n.name} is not deterministic`);
-    });
-  });
-
-  it('every fixture parses and carries the usual marketing headers', async () => {
-    for (const n of corpus) {
-      const decoded = await decodedContent(n.raw);
-      assert.ok(decoded.text !== undefined || decoded.html !== undefined, n.name);
-      const names = new Set(headerFields(n.raw).map((f) => f.name.toLowerCase()));
-      for (const h of [
-        'date',
-        'message-id',
-        'to',
-        'reply-to',
-        'list-unsubscribe',
-        'list-unsubscribe-post',
-        'precedence',
-        'feedback-id',
-      ]) {
-        assert.ok(names.has(h), `${n.name} lacks ${h}`);
-      }
-      const unsub = headerFields(n.raw).find((f) => f.name === 'List-Unsubscribe')?.raw ?? '';
-      assert.match(unsub, /<mailto:[^>]+>,\r\n <https:[^>]+>/, n.name);
-    }
-  });
-
-  it('line endings: CRLF fixtures have no bare LF, the LF fixture has no CR at all', () => {
-    for (const n of corpus) {
-      const s = latin1(n.raw);
-      if (n.name === 'phplist-lf-mixed-calendar') assert.ok(!s.includes('\r'));
-      else assert.ok(!/[^\r]\n/.test(s), `${n.name} has a bare LF`);
-    }
-  });
-
-  it('folded and encoded headers', async () => {
-    const subject = headerFields(fixture('listmonk-alternative-qp-crlf')).find(
-      (f) => f.name === 'Subject',
-    );
-    assert.ok((subject?.raw.split('\r\n').length ?? 0) >= 3, 'long Subject folded over 3+ lines');
-    const utf8 = fixture('utf8-8bit-alternative');
-    assert.match(
-      headerFields(utf8).find((f) => f.name === 'Subject')?.raw ?? '',
-      /=\?UTF-8\?B\?.*\r\n =\?UTF-8\?B\?/,
-    );
-    assert.match((await decodedContent(utf8)).subject ?? '', /ニュースレター.*🎉.*Grüße/);
-    const mautic = headerFields(fixture('mautic-mixed-related-alternative')).map((f) => f.raw);
-    assert.ok(
-      mautic.includes('X-Mautic-Lead-Id:90210') &&
-        mautic.includes('X-Campaign-Tag:\tautumn\t2024 '),
-    );
-  });
-
-  it('8-bit UTF-8 bodies and raw UTF-8 without MIME headers', async () => {
-    const utf8 = fixture('utf8-8bit-alternative');
-    assert.equal(mimeOutline(utf8).filter((p) => p.transferEncoding === '8bit').length, 2);
-    const d = await decodedContent(utf8);
-    assert.equal(d.text, MULTILINGUAL_TEXT);
-    for (const s of ['ニュースレター', 'Straßenbahn', '🎉']) assert.ok(d.html?.includes(s), s);
-    const noMime = fixture('no-mime-utf8');
-    assert.ok(hasHigh(noMime) && !/^(mime-version|content-)/im.test(latin1(noMime)));
-    assert.equal((await decodedContent(noMime)).text, MULTILINGUAL_TEXT);
-    const ascii = fixture('no-mime-ascii');
-    assert.ok(!hasHigh(ascii) && !/^(mime-version|content-)/im.test(latin1(ascii)));
-  });
-
-  it('minified HTML: one 10k+ line as 8bit and as mislabelled 7bit', async () => {
-    const eight = fixture('minified-html-8bit');
-    assert.ok(lines(eight).some((l) => l.length > 10000 && /[\x80-\xff]/.test(l)));
-    assert.equal((await decodedContent(eight)).html, minifiedHtml(12000, 303, true));
-    const seven = fixture('minified-html-7bit-mislabelled');
-    assert.equal(mimeOutline(seven)[0].transferEncoding, '7bit');
-    assert.ok(!hasHigh(seven) && lines(seven).some((l) => l.length > 10000));
-  });
-
-  it('quoted-printable and base64 bodies decode to the generated copy', async () => {
-    const list = articles(6, 101);
-    const qp = await decodedContent(fixture('listmonk-alternative-qp-crlf'));
-    assert.equal(qp.text, newsletterText(list, LAYOUT));
-    assert.equal(qp.html, newsletterHtml(list, LAYOUT));
-    assert.ok(lines(fixture('listmonk-alternative-qp-crlf')).every((l) => l.length <= 998));
-    const b64 = await decodedContent(fixture('base64-text-and-html'));
-    assert.equal(b64.html, newsletterHtml(articles(4, 505), LAYOUT));
-    const long = fixture('base64-unwrapped-line');
-    assert.ok(lines(long).some((l) => l.length > 998 && /^[A-Za-z0-9+/=]+$/.test(l)));
-    assert.equal((await decodedContent(long)).html, newsletterHtml(articles(8, 606), LAYOUT));
-  });
-
-  it('attachments, inline cid images and the nested Mautic structure', async () => {
-    const pdf = (await decodedContent(fixture('mixed-pdf-attachment'))).attachments;
-    assert.equal(pdf.length, 1);
-    assert.equal(pdf[0].size, 48 * 1024);
-    assert.equal(pdf[0].contentType, 'application/pdf');
-    const related = await decodedContent(fixture('related-inline-images'));
-    assert.deepEqual(
-      related.attachments.map((a) => [a.filename, a.contentDisposition, a.related, a.cid]),
-      [
-        ['logo.png', 'inline', true, 'logo.7f3a@news.example.com'],
-        ['banner.jpg', 'inline', true, 'banner.7f3a@news.example.com'],
-      ],
-    );
-    for (const a of related.attachments) assert.ok(related.html?.includes(`src="cid:${a.cid}"`));
-    const raw = fixture('mautic-mixed-related-alternative');
-    const types = mimeOutline(raw).map((p) => `${p.path || 'root'}:${p.contentType}`);
-    assert.deepEqual(types.slice(0, 5), [
-      'root:multipart/mixed',
-      '1:multipart/related',
-      '1.1:multipart/alternative',
-      '1.1.1:text/plain',
-      '1.1.2:text/html',
-    ]);
-    assert.match(
-      latin1(raw),
-      /\r\n\r\nThis is a multi-part message in MIME format\.\r\n--_mix_77c2f0\r\n/,
-    );
-    assert.match(latin1(raw), /--_mix_77c2f0--\r\nThis is the epilogue/);
-    assert.equal((await decodedContent(raw)).attachments.length, 2);
-  });
-
-  it('ISO-2022-JP: genuine JIS escapes, 7-bit, decodes back to the Japanese text', async () => {
-    const raw = fixture('iso-2022-jp');
-    assert.ok(latin1(raw).includes('\x1b$B') && latin1(raw).includes('\x1b(B') && !hasHigh(raw));
-    assert.equal((await decodedContent(raw)).text, ISO2022JP_TEXT);
-    assert.equal(
-      new TextDecoder('iso-2022-jp').decode(encodeIso2022jp(ISO2022JP_TEXT)),
-      ISO2022JP_TEXT,
-    );
-    assert.equal((await decodedContent(raw)).subject, '秋の新機能のお知らせ（ニュースレター）');
-  });
-
-  it('the large fixture is over 2 MB, with a 2.3 MB attachment', async () => {
-    const raw = fixture('large-3mb-attachment');
-    assert.ok(raw.length > 3 * 1000 * 1000);
-    const [a] = (await decodedContent(raw)).attachments;
-    assert.equal(a.size, 2300 * 1024);
-    assert.ok(
-      fakePdf(2300 * 1024, 1010)
-        .subarray(0, 8)
-        .toString() === '%PDF-1.7',
-    );
-  });
-
-  it('edge lines: trailing whitespace, "From " and "." lines in 7bit parts', async () => {
-    const raw = fixture('edge-lines-7bit');
-    const l = lines(raw);
-    assert.ok(l.some((x) => / +$/.test(x)) && l.some((x) => /\t$/.test(x)));
-    assert.ok(l.filter((x) => x.startsWith('From ')).length >= 3);
-    assert.ok(l.includes('.') && l.some((x) => x.startsWith('..')));
-    assert.match((await decodedContent(raw)).text ?? '', /\nFrom the editor: this week/);
-  });
-
-  it('sized newsletters are roughly the requested size', async () => {
-    for (const size of [2048, 20 * 1024, 200 * 1024, 2 * 1024 * 1024]) {
-      const raw = newsletterOfSize(size);
-      const tolerance = size < 4096 ? 0.3 : 0.05;
-      assert.ok(Math.abs(raw.length - size) <= size * tolerance, `${size}: got ${raw.length}`);
-    }
-    const bench = newsletter20k();
-    assert.ok(bench.length > 18000 && bench.length < 22000);
-    assert.equal(
-      mimeOutline(bench).filter((p) => p.transferEncoding === 'quoted-printable').length,
-      2,
-    );
-    assert.ok((await decodedContent(bench)).html?.includes('</html>'));
-  });
-
-  it('negative inputs are what they say', () => {
-    const byName = new Map(malformedInputs.map((m) => [m.name, m.raw]));
-    assert.equal(byName.get('empty')?.length, 0);
-    assert.ok(byName.get('binary-garbage')?.equals(seededBytes(4096, 0xbad5eed)));
-    assert.ok(
-      !latin1(byName.get('no-header-body-separator') ?? Buffer.alloc(0)).includes('\r\n\r\n'),
-    );
-    assert.ok(byName.get('no-mime-latin1-body')?.includes(0xe9));
-    const expect = Object.fromEntries(fromProblemInputs.map((f) => [f.name, f.expect]));
-    assert.equal(expect['from-case-differs'], 'ok');
-    const fromOf = (name: string): string[] =>
-      headerFields(fromProblemInputs.find((f) => f.name === name)?.raw ?? Buffer.alloc(0))
-        .filter((f) => f.name === 'From')
-        .map((f) => f.raw);
-    assert.deepEqual(fromOf('no-from-header'), []);
-    assert.deepEqual(fromOf('from-two-addresses'), ['From: a@example.com, b@example.com']);
-    assert.deepEqual(fromOf('from-case-differs'), ['From: "Example News" <News@Example.COM>']);
-    assert.equal(fromOf('from-two-header-fields').length, 2);
-  });
-});
 
 describe('assertContentPreserved', () => {
   it('accepts a faithful detached wrapping of every corpus fixture', async () => {
