@@ -18,6 +18,12 @@ import { TenantsModule } from './tenants/tenants.module';
 import { CertificatesModule } from './certificates/certificates.module';
 import { SigningController } from './signing/signing.controller';
 import type { MasterKeyRing } from './certificates/key-vault';
+import { RelayModule } from './relay/relay.module';
+import type { PluginContext, Role } from './plugin/contract';
+import { SmtpPlugin } from '../plugins/smtp/smtp.module';
+
+/** Every plugin, in one list. */
+const PLUGINS = [SmtpPlugin];
 
 /** The relay service. Plugins are registered in one list here as they arrive. */
 @Module({})
@@ -27,11 +33,27 @@ export class AppModule implements NestModule {
     consumer.apply(jsonBody, rawMessageBody).forRoutes('*');
   }
 
-  static register(env: Environment, db: Database, keys: MasterKeyRing): DynamicModule {
+  static register(
+    env: Environment,
+    db: Database,
+    keys: MasterKeyRing,
+    options: { role?: Role; processEnv?: Record<string, string | undefined> } = {},
+  ): DynamicModule {
+    const context: PluginContext = {
+      role: options.role ?? 'all',
+      env: options.processEnv ?? process.env,
+      maxMessageBytes: env.MAX_MESSAGE_BYTES,
+    };
     return {
       module: AppModule,
       global: true,
-      imports: [DatabaseModule.forRoot(db), TenantsModule, CertificatesModule],
+      imports: [
+        DatabaseModule.forRoot(db),
+        TenantsModule,
+        CertificatesModule,
+        RelayModule.register(env, context.role),
+        ...PLUGINS.map((p) => p.register(context)),
+      ],
       controllers: [HealthController, MetricsController, SigningController],
       providers: [
         Metrics,

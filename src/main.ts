@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { ConfigError, loadEnvironment } from './config/environment';
@@ -8,11 +8,21 @@ import { migrate } from './database/migrator';
 import { resolveMasterKey } from './config/master-key';
 import { MasterKeyRing } from './certificates/key-vault';
 import { setupOpenApi } from './common/openapi';
+import type { Role } from './plugin/contract';
 
 const LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 
-export async function bootstrap(): Promise<void> {
-  const env = loadEnvironment();
+export interface BootstrapOptions {
+  role?: Role;
+  /** The environment to read (default process.env). */
+  processEnv?: NodeJS.ProcessEnv;
+}
+
+/** Start the service; resolves once it listens. */
+export async function bootstrap(options: BootstrapOptions = {}): Promise<INestApplication> {
+  const processEnv = options.processEnv ?? process.env;
+  const role = options.role ?? 'all';
+  const env = loadEnvironment(processEnv);
   const log = new Logger('smime-relay');
   if (!env.ADMIN_TOKEN) {
     log.warn(
@@ -26,7 +36,10 @@ export async function bootstrap(): Promise<void> {
   const where = db.kind === 'postgres' ? 'PostgreSQL' : `embedded database in ${env.DATA_DIR}`;
   log.log(applied.length ? `${where}: applied ${applied.join(', ')}` : `${where}: up to date`);
   const app = await NestFactory.create(
-    AppModule.register(env, db, new MasterKeyRing(master.key, master.previous)),
+    AppModule.register(env, db, new MasterKeyRing(master.key, master.previous), {
+      role,
+      processEnv,
+    }),
     {
       logger: LEVELS.slice(0, LEVELS.indexOf(env.LOG_LEVEL) + 1),
       bodyParser: false, // src/common/raw-body.ts parses bodies
@@ -35,7 +48,8 @@ export async function bootstrap(): Promise<void> {
   app.enableShutdownHooks();
   setupOpenApi(app);
   await app.listen(env.HTTP_PORT, env.HTTP_HOST);
-  log.log(`listening on http://${env.HTTP_HOST}:${env.HTTP_PORT}`);
+  log.log(`role ${role}; HTTP on http://${env.HTTP_HOST}:${env.HTTP_PORT}`);
+  return app;
 }
 
 if (require.main === module) {

@@ -16,7 +16,10 @@ describe('smime-relay migrate', () => {
       const env = { DATABASE_URL: db.url };
       const first = await cli(['migrate'], { env });
       assert.equal(first.code, 0, show(first));
-      assert.match(first.stdout.toString(), /applied 0001_service_core\.sql to the PostgreSQL/);
+      assert.match(
+        first.stdout.toString(),
+        /applied 0001_service_core\.sql, 0002_relay\.sql to the PostgreSQL/,
+      );
       const second = await cli(['migrate'], { env });
       assert.equal(second.code, 0, show(second));
       assert.match(second.stdout.toString(), /up to date/);

@@ -119,10 +119,19 @@ export class CertificateStore {
     now = new Date(),
   ): Promise<SigningIdentity | undefined> {
     const row = await this.certificates.forAddress(tenantId, address, now);
-    if (!row) return undefined;
+    return row && this.open(row);
+  }
+
+  /** The identity of one stored certificate (active or not), its key decrypted. */
+  async identityById(tenantId: string, id: string): Promise<SigningIdentity | undefined> {
+    const row = await this.certificates.find(tenantId, id);
+    return row && this.open(row);
+  }
+
+  private open(row: CertificateRow): SigningIdentity {
     const key = openPrivateKey(
       row.sealedPrivateKey,
-      { tenantId, certificateId: row.id },
+      { tenantId: row.tenantId, certificateId: row.id },
       this.keys,
     );
     try {

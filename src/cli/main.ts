@@ -5,7 +5,10 @@
  * certificate refused) or 4 (message refused); never a stack trace.
  */
 import { ERROR_CODES } from '../plugin/error-codes';
-import { isRelayError } from '../plugin/relay-error';
+import { isRelayError, RelayError } from '../plugin/relay-error';
+import { parseArgs } from 'node:util';
+import { usageErrors } from './args';
+import { ROLES, type Role } from '../plugin/contract';
 import { ConfigError } from '../config/environment';
 import { signCommand } from './sign.command';
 import { verifyCommand } from './verify.command';
@@ -19,17 +22,45 @@ Commands:
   verify    verify a signed message
   migrate   apply the database migrations (also done at start-up)
   rotate-master-key   re-wrap stored keys under a new MASTER_KEY
-  serve     run the relay service (HTTP on HTTP_PORT, default 8080)
+  serve     run the relay (HTTP on HTTP_PORT 8080, SMTP on SMTP_PORT 2525); --role to scale out
 
 Run "smime-relay <command> --help" for a command's options.`;
 
-const EXIT = { usage: 2, identity: 3, message: 4, verification: 4, internal: 1 } as const;
+const EXIT = {
+  usage: 2,
+  identity: 3,
+  message: 4,
+  verification: 4,
+  delivery: 1,
+  internal: 1,
+} as const;
 
-async function serve(): Promise<number> {
+const SERVE_USAGE = `Usage: smime-relay serve [--role all|api|smtp|worker]
+
+  all     (default) everything in one process
+  api     the admin API only (HTTP)
+  smtp    SMTP submission and the admin API
+  worker  signing and delivery, recovery, and the admin API`;
+
+async function serve(args: string[]): Promise<number> {
+  const { values } = usageErrors(() =>
+    parseArgs({
+      args,
+      options: { role: { type: 'string', default: 'all' }, help: { type: 'boolean' } },
+      strict: true,
+    }),
+  );
+  if (values.help) {
+    process.stdout.write(SERVE_USAGE + '\n');
+    return 0;
+  }
+  if (!ROLES.includes(values.role as Role)) {
+    throw new RelayError('usage', `unknown role "${values.role}"; use ${ROLES.join(', ')}`);
+  }
   // Loaded only here, so sign and verify start without NestJS.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { bootstrap } = require('../main') as typeof import('../main');
-  await bootstrap();
+  await bootstrap({ role: values.role as Role });
   return -1; // keep running
 }
 
@@ -46,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
       case 'rotate-master-key':
         return await rotateCommand(rest);
       case 'serve':
-        return await serve();
+        return await serve(rest);
       case undefined:
       case '-h':
       case '--help':

@@ -6,7 +6,9 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform, Type } from 'class-transformer';
 import {
+  IsBoolean,
   IsIn,
+  IsNumber,
   IsInt,
   IsOptional,
   IsString,
@@ -17,6 +19,7 @@ import {
   validateSync,
 } from 'class-validator';
 import { readFileSync } from 'node:fs';
+import { ConfigError } from '../plugin/config-error';
 
 /** Variables that may hold secrets; each can also be given as NAME_FILE. */
 export const SECRET_VARIABLES = [
@@ -81,13 +84,83 @@ export class Environment {
   @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must start with redis:// or rediss://' })
   REDIS_URL = 'redis://127.0.0.1:6379';
 
+  /** Sentinel: comma-separated host:port list; REDIS_URL then supplies password and db. */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^[^,:\s]+:\d+(,[^,:\s]+:\d+)*$/, {
+    message: 'REDIS_SENTINELS must be host:port entries separated by commas',
+  })
+  REDIS_SENTINELS?: string;
+
+  /** The Sentinel master group name (with REDIS_SENTINELS). */
+  @IsString()
+  REDIS_SENTINEL_NAME = 'mymaster';
+
+  /** Redis Cluster: REDIS_URL names one node; the rest are discovered. */
+  @Transform(({ value }) => value === true || value === 'true' || value === '1')
+  @IsBoolean()
+  REDIS_CLUSTER = false;
+
+  /** Prefix of every Redis key; the braces keep a queue's keys in one Cluster slot. */
+  @IsString()
+  @MinLength(1)
+  QUEUE_PREFIX = '{smime-relay}';
+
+  /** Largest message accepted, in bytes (announced as SMTP SIZE). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  @Max(200 * 1024 * 1024)
+  MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
+
+  /** Days a raw message body is kept after its final state; metadata stays. */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0)
+  RETENTION_DAYS = 7;
+
+  /** Messages signed and delivered at once by one worker process. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  WORKER_CONCURRENCY = 32;
+
+  /** First retry delay, in seconds; each later one doubles, with jitter. */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0)
+  RETRY_INITIAL_SECONDS = 60;
+
+  /** Longest delay between two attempts, in seconds. */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0)
+  RETRY_MAX_SECONDS = 4 * 3600;
+
+  /** A message still not delivered this many hours after it was accepted fails. */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0)
+  RETRY_GIVE_UP_HOURS = 48;
+
+  /** How often recovery looks for unfinished messages whose job is missing, in seconds. */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0.1)
+  RECOVERY_INTERVAL_SECONDS = 60;
+
+  /** How long a worker holds a job before another may take it over (after a crash), in seconds. */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(1)
+  WORKER_LOCK_SECONDS = 30;
+
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+export { ConfigError };
 
 /** Replace each secret NAME by the content of NAME_FILE when that is set (trailing newline dropped). */
 function withSecretFiles(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
@@ -114,7 +187,14 @@ export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
   const source = withSecretFiles(env);
   const known = Object.keys(new Environment());
   const plain = Object.fromEntries(
-    [...known, 'DATABASE_URL', 'ADMIN_TOKEN', 'MASTER_KEY', 'MASTER_KEY_PREVIOUS']
+    [
+      ...known,
+      'DATABASE_URL',
+      'ADMIN_TOKEN',
+      'MASTER_KEY',
+      'MASTER_KEY_PREVIOUS',
+      'REDIS_SENTINELS',
+    ]
       .filter((k) => source[k] !== undefined)
       .map((k) => [k, source[k]]),
   );

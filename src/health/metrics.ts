@@ -3,7 +3,7 @@
  * relay's own counters. No authentication, no labels that carry tenant data beyond ids.
  */
 import { Controller, Get, Header, Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 @Injectable()
 export class Metrics {
@@ -18,6 +18,24 @@ export class Metrics {
     name: 'smime_relay_certificate_uploads_total',
     help: 'Certificate uploads, by result (stored or an error code)',
     labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly intake = new Counter({
+    name: 'smime_relay_intake_total',
+    help: 'Messages handed to Intake, by source and outcome (accepted or an error code)',
+    labelNames: ['source', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly attempts = new Counter({
+    name: 'smime_relay_delivery_attempts_total',
+    help: 'Delivery attempts, by outcome (delivered, sent_unsigned, retry, failed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly deliveryLatency = new Histogram({
+    name: 'smime_relay_accepted_to_delivered_seconds',
+    help: 'Time from acceptance to delivery of messages delivered on their first attempt',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
   });
 

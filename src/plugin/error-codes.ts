@@ -3,7 +3,8 @@
  * a CLI exit code and a hint for the person who has to fix it. The README's error table
  * is written from this list.
  */
-export type ErrorCategory = 'identity' | 'message' | 'verification' | 'usage' | 'internal';
+export type ErrorCategory =
+  'identity' | 'message' | 'verification' | 'delivery' | 'usage' | 'internal';
 
 export interface ErrorCodeInfo {
   /** Whether retrying the same input can ever succeed. */
@@ -79,6 +80,34 @@ export const ERROR_CODES = {
   chain_untrusted: verification(
     'The signer certificate does not chain to a trusted root; pass the right --ca.',
   ),
+  delivery_rejected: {
+    permanent: true,
+    category: 'delivery',
+    smtp: [550, '5.0.0'],
+    http: 502,
+    hint: 'The upstream refused the message for good; read its reply in the attempt log.',
+  },
+  delivery_deferred: {
+    permanent: false,
+    category: 'delivery',
+    smtp: [451, '4.4.1'],
+    http: 503,
+    hint: 'The upstream was unreachable or deferred the message; it is retried with backoff.',
+  },
+  delivery_expired: {
+    permanent: true,
+    category: 'delivery',
+    smtp: [550, '5.4.7'],
+    http: 504,
+    hint: 'The upstream stayed unreachable or kept deferring until the retry period ended; check the delivery settings and the upstream, then retry the message.',
+  },
+  delivery_not_configured: {
+    permanent: false,
+    category: 'delivery',
+    smtp: [451, '4.3.5'],
+    http: 409,
+    hint: "Set the tenant's upstream with PUT /v1/tenants/:tenantId/delivery.",
+  },
   key_unavailable: {
     permanent: false,
     category: 'internal',

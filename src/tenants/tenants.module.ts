@@ -3,11 +3,13 @@ import { PassportModule } from '@nestjs/passport';
 import { BearerStrategy } from '../common/auth';
 import { TenantsController } from './tenants.controller';
 import { TenantsRepository } from './tenants.repository';
+import { SmtpCredentials } from './smtp-credentials';
+import { SmtpCredentialsController } from './smtp-credentials.controller';
 
 @Module({
   imports: [PassportModule],
-  controllers: [TenantsController],
-  providers: [TenantsRepository, BearerStrategy],
-  exports: [TenantsRepository],
+  controllers: [TenantsController, SmtpCredentialsController],
+  providers: [TenantsRepository, BearerStrategy, SmtpCredentials],
+  exports: [TenantsRepository, SmtpCredentials],
 })
 export class TenantsModule {}

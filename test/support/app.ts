@@ -13,6 +13,9 @@ import { createTestDatabase } from '../helpers/postgres';
 import { MasterKeyRing } from '../../src/certificates/key-vault';
 import { setupOpenApi } from '../../src/common/openapi';
 import { randomBytes } from 'node:crypto';
+import type { Role } from '../../src/plugin/contract';
+import { testRedis } from '../helpers/redis';
+import { SmtpLifecycle } from '../../plugins/smtp/smtp.module';
 
 export const ADMIN_TOKEN = 'operator-token-for-tests-0123456789';
 
@@ -31,6 +34,11 @@ export interface TestApp {
   masterKey: Buffer;
   nest: INestApplication;
   databaseUrl: string;
+  /** The SMTP submission port, when the role runs it. */
+  smtpPort?: number;
+  /** This app's Redis URL and queue prefix. */
+  redisUrl: string;
+  queuePrefix: string;
   db: Database;
   logs: string[];
   request(
@@ -41,18 +49,37 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const testDb = await createTestDatabase();
-  const config = loadEnvironment({ ADMIN_TOKEN, DATABASE_URL: testDb.url, ...env });
+export async function startApp(
+  env: Record<string, string> = {},
+  options: { role?: Role; databaseUrl?: string } = {},
+): Promise<TestApp> {
+  const testDb = options.databaseUrl
+    ? { url: options.databaseUrl, drop: async () => undefined }
+    : await createTestDatabase();
+  // Its own Redis database and key prefix, so parallel test files never share a queue.
+  const redis = await testRedis();
+  // The SMTP listener picks a free port unless a test asks for one.
+  const processEnv = {
+    ADMIN_TOKEN,
+    DATABASE_URL: testDb.url,
+    SMTP_PORT: '0',
+    REDIS_URL: redis.url,
+    QUEUE_PREFIX: redis.prefix,
+    ...env,
+  };
+  const config = loadEnvironment(processEnv);
   const db = await openDatabase(config);
   await migrate(db.session);
   const logs: string[] = [];
   const masterKey = randomBytes(32);
   const keys = new MasterKeyRing(masterKey);
-  const app = await NestFactory.create(AppModule.register(config, db, keys), {
-    logger: new CapturingLogger(logs),
-    bodyParser: false,
-  });
+  const app = await NestFactory.create(
+    AppModule.register(config, db, keys, { role: options.role, processEnv }),
+    {
+      logger: new CapturingLogger(logs),
+      bodyParser: false,
+    },
+  );
   setupOpenApi(app);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
@@ -85,9 +112,13 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
       return { status: res.status, json, text };
     },
     databaseUrl: testDb.url,
+    smtpPort: app.get(SmtpLifecycle).server?.ports.submission,
+    redisUrl: processEnv.REDIS_URL,
+    queuePrefix: processEnv.QUEUE_PREFIX,
     async close() {
       await app.close();
       await testDb.drop();
+      await redis.cleanup();
     },
   };
 }

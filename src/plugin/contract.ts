@@ -1,0 +1,141 @@
+/**
+ * The contract between the core and its plugins. An inbound adapter hands finished messages
+ * to Intake; an outbound transport delivers signed bytes unchanged. Plugins import only
+ * this folder; the core never imports a plugin.
+ */
+import type { RelayError } from './relay-error';
+
+export interface Envelope {
+  /** MAIL FROM (the bounce address); may be empty for a null sender. */
+  from: string;
+  /** RCPT TO, one entry per recipient. */
+  to: string[];
+}
+
+/** What every inbound adapter hands to Intake. */
+export interface RelayMessage {
+  tenantId: string;
+  envelope: Envelope;
+  /** The finished RFC 5322 message from the platform. */
+  raw: Buffer;
+  /** 'smtp', 'listmonk', … */
+  source: string;
+  /** A retried hand-off with the same key is accepted once. */
+  idempotencyKey?: string;
+  /** Adapter data kept with the message, for feedback (campaign and subscriber ids, …). */
+  meta?: Record<string, string>;
+}
+
+export interface Accepted {
+  messageId: string;
+  /** true when the idempotency key matched a message accepted earlier. */
+  duplicate: boolean;
+  /** true when the tenant's policy `prefer` lets this one go out unsigned. */
+  unsigned: boolean;
+}
+
+/** Checks a message and commits it to the spool; throws a RelayError when it refuses. */
+export interface Intake {
+  accept(message: RelayMessage): Promise<Accepted>;
+}
+export const INTAKE = Symbol('Intake');
+
+/** SMTP AUTH for inbound submission: the tenant a username and password belong to. */
+export interface SubmissionCredentials {
+  tenantFor(username: string, password: string): Promise<string | undefined>;
+}
+export const SUBMISSION_CREDENTIALS = Symbol('SubmissionCredentials');
+
+/** A class-validator DTO class for a transport's settings. */
+export type SettingsClass = new () => object;
+
+export interface DeliveryResult {
+  /** The provider's id for the message, or the upstream SMTP reply's queue id. */
+  providerMessageId?: string;
+  /** The upstream's reply, for the attempt log. */
+  response?: string;
+}
+
+/** One per outbound provider. Errors it throws are classified by the core. */
+export interface DeliveryTransport<S extends object = object> {
+  /** 'smtp', 'ses', 'mailgun', … */
+  readonly id: string;
+  readonly settings: new () => S;
+  /**
+   * Dotted paths of fields in `settings` that are secrets: encrypted at rest and replaced by
+   * "[redacted]" on read (for example `auth.pass`).
+   */
+  readonly secretFields: readonly string[];
+  send(signed: Buffer, envelope: Envelope, settings: S): Promise<DeliveryResult>;
+  /** Check that the settings work (connect, authenticate) without sending mail. */
+  verify?(settings: S): Promise<void>;
+  /** Release pooled connections (at shutdown). */
+  close?(): Promise<void>;
+}
+
+/**
+ * A transport failure, classified: transient ones are retried, permanent ones end the
+ * message as failed. `reply` is the upstream's answer, kept in the attempt log.
+ */
+export class DeliveryError extends Error {
+  override readonly name = 'DeliveryError';
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+    readonly reply?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Where plugins register their transports; the core looks them up by id. */
+export class TransportRegistry {
+  private readonly transports = new Map<string, DeliveryTransport>();
+
+  register(transport: DeliveryTransport): void {
+    if (this.transports.has(transport.id)) {
+      throw new Error(`a delivery transport "${transport.id}" is already registered`);
+    }
+    this.transports.set(transport.id, transport);
+  }
+
+  get(id: string): DeliveryTransport | undefined {
+    return this.transports.get(id);
+  }
+
+  ids(): string[] {
+    return [...this.transports.keys()].sort();
+  }
+
+  all(): DeliveryTransport[] {
+    return [...this.transports.values()];
+  }
+}
+
+/** Failure feedback to a platform (listmonk bounces, Mautic Do-Not-Contact). */
+export interface PlatformFeedback {
+  onMessageFailed(event: {
+    messageId: string;
+    tenantId: string;
+    error: Pick<RelayError, 'code' | 'message'>;
+    meta: Record<string, string>;
+  }): Promise<void>;
+}
+
+/** What a process does: `all` of it, or one part when scaled out (`serve --role`). */
+export const ROLES = ['all', 'api', 'smtp', 'worker'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** What the core tells a plugin module when it registers it. */
+export interface PluginContext {
+  role: Role;
+  /** The process environment, for the plugin's own variables (it validates them itself). */
+  env: Record<string, string | undefined>;
+  /** The largest message Intake accepts, in bytes. */
+  maxMessageBytes: number;
+}
+
+/** Whether a process with `role` runs the part `part`. */
+export const runs = (role: Role, part: Exclude<Role, 'all'>): boolean =>
+  role === 'all' || role === part;

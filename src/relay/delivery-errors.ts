@@ -1,0 +1,75 @@
+/**
+ * Is a delivery failure worth retrying? One place decides, for every transport:
+ *   - a DeliveryError carries the transport's own verdict (providers map their HTTP codes);
+ *   - an SMTP reply decides by its class: 4xx is transient, 5xx permanent (RFC 5321 §4.2.1);
+ *   - a network failure, a timeout or a TLS failure during connect is transient;
+ *   - anything else unknown is transient: retrying is safe, giving up early loses mail.
+ */
+import { DeliveryError } from '../plugin/contract';
+
+export interface ClassifiedFailure {
+  permanent: boolean;
+  /** A plain sentence for the attempt log and events. */
+  message: string;
+  /** The upstream's reply line, when there was one. */
+  reply?: string;
+}
+
+/** Node and nodemailer error codes of a connection that failed or timed out. */
+const NETWORK_CODES = new Set([
+  'ECONNECTION',
+  'ETIMEDOUT',
+  'ESOCKET',
+  'EDNS',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'ETLS',
+  'EPROTOCOL',
+]);
+
+interface SmtpLikeError {
+  responseCode?: number;
+  response?: string;
+  code?: string;
+  message?: string;
+}
+
+const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim().slice(0, 500);
+
+export function classifyDeliveryError(e: unknown): ClassifiedFailure {
+  if (e instanceof DeliveryError) {
+    return { permanent: e.permanent, message: oneLine(e.message), reply: e.reply };
+  }
+  const err = (e ?? {}) as SmtpLikeError;
+  const reply = typeof err.response === 'string' ? oneLine(err.response) : undefined;
+  const code = typeof err.responseCode === 'number' ? err.responseCode : undefined;
+  if (code !== undefined && code >= 400 && code < 600) {
+    const permanent = code >= 500;
+    return {
+      permanent,
+      message: `the upstream ${permanent ? 'refused' : 'deferred'} the message (${code})`,
+      reply: reply ?? String(code),
+    };
+  }
+  if (err.code && NETWORK_CODES.has(err.code)) {
+    return {
+      permanent: false,
+      message: `the upstream could not be reached: ${oneLine(err.message ?? err.code)}`,
+    };
+  }
+  return { permanent: false, message: `delivery failed: ${oneLine(err.message ?? String(e))}` };
+}
+
+/** For API answers: what went wrong, without stack or secrets. */
+export function describeDeliveryError(e: unknown): {
+  permanent: boolean;
+  message: string;
+  reply?: string;
+} {
+  return classifyDeliveryError(e);
+}

@@ -1,0 +1,206 @@
+/**
+ * A tenant's upstream: which transport, and its settings. Fields the transport declares
+ * secret are sealed by the key vault (AAD: tenant id and "delivery-settings") and read back
+ * as "[redacted]"; the rest is stored as JSON.
+ */
+import { Inject, Injectable } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import type { Database } from '../database/connection';
+import { DATABASE } from '../database/database.module';
+import { MASTER_KEYS } from '../config/tokens';
+import {
+  MasterKeyRing,
+  openPrivateKey,
+  sealPrivateKey,
+  type KeyOwner,
+} from '../certificates/key-vault';
+import { TransportRegistry, type DeliveryTransport } from '../plugin/contract';
+import { RelayError } from '../plugin/relay-error';
+
+export const REDACTED = '[redacted]';
+
+const ownerOf = (tenantId: string): KeyOwner => ({ tenantId, certificateId: 'delivery-settings' });
+
+function getPath(o: Record<string, unknown>, path: string): unknown {
+  return path
+    .split('.')
+    .reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], o);
+}
+
+function setPath(o: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let at = o;
+  for (const k of keys.slice(0, -1)) {
+    if (typeof at[k] !== 'object' || at[k] === null) at[k] = {};
+    at = at[k] as Record<string, unknown>;
+  }
+  at[keys[keys.length - 1]] = value;
+}
+
+function deletePath(o: Record<string, unknown>, path: string): void {
+  const keys = path.split('.');
+  const parent = getPath(o, keys.slice(0, -1).join('.')) ?? o;
+  if (keys.length === 1) delete o[keys[0]];
+  else if (typeof parent === 'object' && parent)
+    delete (parent as Record<string, unknown>)[keys[keys.length - 1]];
+}
+
+/** class-validator messages, flattened: "auth.pass must be a string; port must …". */
+function describe(errors: Awaited<ReturnType<typeof validate>>, prefix = ''): string[] {
+  return errors.flatMap((e) => [
+    ...Object.values(e.constraints ?? {}).map((m) => (prefix ? `${prefix}${m}` : m)),
+    ...describe(e.children ?? [], `${prefix}${e.property}.`),
+  ]);
+}
+
+export interface StoredDelivery {
+  transport: string;
+  settings: object;
+  sealedSecrets: Buffer | null;
+  updatedAt: Date;
+}
+
+@Injectable()
+export class DeliverySettings {
+  /** Opened settings per tenant, valid while the row's updated_at is unchanged. */
+  private readonly opened = new Map<string, { updatedAt: number; settings: object }>();
+
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(MASTER_KEYS) private readonly keys: MasterKeyRing,
+    private readonly transports: TransportRegistry,
+  ) {}
+
+  transportFor(id: string): DeliveryTransport {
+    const t = this.transports.get(id);
+    if (!t) {
+      throw new RelayError(
+        'invalid_request',
+        `unknown transport "${id}"; use one of: ${this.transports.ids().join(', ')}`,
+      );
+    }
+    return t;
+  }
+
+  /** Validate a request body `{transport, …settings}` into the transport's settings object. */
+  async parse(
+    body: Record<string, unknown>,
+  ): Promise<{ transport: DeliveryTransport; settings: object }> {
+    if (typeof body?.transport !== 'string') {
+      throw new RelayError('invalid_request', 'transport is required');
+    }
+    const transport = this.transportFor(body.transport);
+    const plain: Record<string, unknown> = { ...body };
+    delete plain.transport;
+    const settings = plainToInstance(transport.settings, plain) as object;
+    const errors = await validate(settings, { whitelist: true, forbidNonWhitelisted: true });
+    if (errors.length > 0) {
+      throw new RelayError('invalid_request', describe(errors).join('; '));
+    }
+    return { transport, settings };
+  }
+
+  /** Store settings; a secret sent as "[redacted]" keeps its stored value. */
+  async put(tenantId: string, body: Record<string, unknown>): Promise<object> {
+    const { transport, settings } = await this.parse(await this.keepRedacted(tenantId, body));
+    const plain = JSON.parse(JSON.stringify(settings)) as Record<string, unknown>;
+    const secrets: Record<string, unknown> = {};
+    for (const path of transport.secretFields) {
+      const v = getPath(plain, path);
+      if (v !== undefined) secrets[path] = v;
+      deletePath(plain, path);
+    }
+    const sealed = Object.keys(secrets).length
+      ? sealPrivateKey(Buffer.from(JSON.stringify(secrets), 'utf8'), ownerOf(tenantId), this.keys)
+      : null;
+    await this.db.session.query(
+      `INSERT INTO delivery_settings (tenant_id, transport, settings, sealed_secrets, updated_at)
+       VALUES ($1, $2, $3, $4, clock_timestamp())
+       ON CONFLICT (tenant_id) DO UPDATE SET transport = $2, settings = $3,
+         sealed_secrets = $4, updated_at = clock_timestamp()`,
+      [tenantId, transport.id, JSON.stringify(plain), sealed],
+    );
+    this.opened.delete(tenantId);
+    return this.redact(transport, plain, Object.keys(secrets));
+  }
+
+  private async keepRedacted(
+    tenantId: string,
+    body: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    const t = typeof body?.transport === 'string' ? this.transports.get(body.transport) : undefined;
+    if (!t || !t.secretFields.some((p) => getPath(body, p) === REDACTED)) return body;
+    const stored = await this.load(tenantId);
+    const current = stored && stored.transport === t.id ? this.open(tenantId, stored) : undefined;
+    const out = JSON.parse(JSON.stringify(body)) as Record<string, unknown>;
+    for (const p of t.secretFields) {
+      if (getPath(out, p) !== REDACTED) continue;
+      const v = current && getPath(current as Record<string, unknown>, p);
+      if (v === undefined)
+        throw new RelayError('invalid_request', `${p} has no stored value to keep`);
+      setPath(out, p, v);
+    }
+    return out;
+  }
+
+  async load(tenantId: string): Promise<StoredDelivery | undefined> {
+    const [r] = await this.db.session.query<Record<string, never>>(
+      'SELECT transport, settings, sealed_secrets, updated_at FROM delivery_settings WHERE tenant_id = $1',
+      [tenantId],
+    );
+    if (!r) return undefined;
+    const sealed = r.sealed_secrets as Buffer | Uint8Array | null;
+    return {
+      transport: r.transport,
+      settings: r.settings,
+      sealedSecrets: sealed ? Buffer.from(sealed) : null,
+      updatedAt: r.updated_at,
+    };
+  }
+
+  /** The settings as the API shows them: secrets redacted. */
+  async get(tenantId: string): Promise<object | undefined> {
+    const stored = await this.load(tenantId);
+    if (!stored) return undefined;
+    const transport = this.transportFor(stored.transport);
+    const secretPaths = Object.keys(this.secretsOf(tenantId, stored));
+    return this.redact(transport, stored.settings as Record<string, unknown>, secretPaths);
+  }
+
+  private redact(
+    transport: DeliveryTransport,
+    plain: Record<string, unknown>,
+    secretPaths: string[],
+  ): object {
+    const out = { transport: transport.id, ...JSON.parse(JSON.stringify(plain)) } as Record<
+      string,
+      unknown
+    >;
+    for (const p of secretPaths) setPath(out, p, REDACTED);
+    return out;
+  }
+
+  private secretsOf(tenantId: string, stored: StoredDelivery): Record<string, unknown> {
+    if (!stored.sealedSecrets) return {};
+    const json = openPrivateKey(stored.sealedSecrets, ownerOf(tenantId), this.keys);
+    try {
+      return JSON.parse(json.toString('utf8')) as Record<string, unknown>;
+    } finally {
+      json.fill(0);
+    }
+  }
+
+  /** The full settings object, secrets included, for the transport (cached per version). */
+  open(tenantId: string, stored: StoredDelivery): object {
+    const version = new Date(stored.updatedAt).getTime();
+    const hit = this.opened.get(tenantId);
+    if (hit && hit.updatedAt === version) return hit.settings;
+    const plain = JSON.parse(JSON.stringify(stored.settings)) as Record<string, unknown>;
+    for (const [p, v] of Object.entries(this.secretsOf(tenantId, stored))) setPath(plain, p, v);
+    const transport = this.transportFor(stored.transport);
+    const settings = plainToInstance(transport.settings, plain) as object;
+    this.opened.set(tenantId, { updatedAt: version, settings });
+    return settings;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Intake: every inbound adapter hands its messages here. The checks run before anything
+ * is accepted, and a message is accepted only once its row is committed:
+ *   - the tenant exists;
+ *   - From: holds exactly one address;
+ *   - the message can be signed as it is (the engine's MIME checks);
+ *   - a valid certificate of this tenant covers the From address, or the tenant's policy
+ *     is `prefer` and the message may go out unsigned;
+ *   - the tenant has an upstream to deliver to.
+ */
+import { Inject, Injectable } from '@nestjs/common';
+import type { Database } from '../database/connection';
+import { DATABASE } from '../database/database.module';
+import { ENVIRONMENT } from '../config/tokens';
+import type { Environment } from '../config/environment';
+import type { Accepted, Intake as IntakeContract, RelayMessage } from '../plugin/contract';
+import { RelayError } from '../plugin/relay-error';
+import { fromAddressOf, prepareMessage } from '../smime';
+import { isUuid } from '../common/ids';
+import { Spool } from './spool';
+import { RelayQueue } from './relay-queue';
+import { Metrics } from '../health/metrics';
+
+/** The header block, up to and including the blank line (or the whole message). */
+function headerBlock(raw: Buffer): Buffer {
+  const crlf = raw.indexOf('\r\n\r\n');
+  const lf = raw.indexOf('\n\n');
+  const ends = [crlf >= 0 ? crlf + 4 : -1, lf >= 0 ? lf + 2 : -1].filter((n) => n > 0);
+  return ends.length ? raw.subarray(0, Math.min(...ends)) : raw;
+}
+
+function subjectOf(header: Buffer): string | undefined {
+  const m = /^subject:[ \t]*((?:.*)(?:\r?\n[ \t].*)*)/im.exec(header.toString('latin1'));
+  return m ? m[1].replace(/\r?\n[ \t]/g, ' ').slice(0, 300) : undefined;
+}
+
+@Injectable()
+export class Intake implements IntakeContract {
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(ENVIRONMENT) private readonly env: Environment,
+    private readonly spool: Spool,
+    private readonly queue: RelayQueue,
+    private readonly metrics: Metrics,
+  ) {}
+
+  async accept(message: RelayMessage): Promise<Accepted> {
+    try {
+      const accepted = await this.check(message);
+      this.metrics.intake.inc({ source: message.source, outcome: 'accepted' });
+      return accepted;
+    } catch (e) {
+      const code = e instanceof RelayError ? e.code : 'internal_error';
+      this.metrics.intake.inc({ source: message.source, outcome: code });
+      throw e;
+    }
+  }
+
+  private async check(message: RelayMessage): Promise<Accepted> {
+    const { raw, tenantId } = message;
+    if (raw.length > this.env.MAX_MESSAGE_BYTES) {
+      throw new RelayError(
+        'too_large',
+        `the message has ${raw.length} bytes; the limit is ${this.env.MAX_MESSAGE_BYTES}`,
+      );
+    }
+    if (message.envelope.to.length === 0) {
+      throw new RelayError('invalid_request', 'the message has no recipients');
+    }
+    const header = headerBlock(raw);
+    const from = fromAddressOf(header);
+    const tenant = isUuid(tenantId) ? await this.tenantView(tenantId, from) : undefined;
+    if (!tenant) throw new RelayError('not_found', 'the tenant does not exist');
+    if (!tenant.hasDelivery) {
+      throw new RelayError(
+        'delivery_not_configured',
+        'this tenant has no upstream to deliver to yet',
+      );
+    }
+    const unsigned = !tenant.certificateId;
+    if (unsigned && tenant.policy !== 'prefer') {
+      throw new RelayError('no_certificate', `no valid certificate of this tenant covers ${from}`);
+    }
+    if (!unsigned) prepareMessage(raw); // refuses what the engine could not sign
+    const { id, duplicate } = await this.spool.insert({
+      tenantId,
+      source: message.source,
+      envelope: message.envelope,
+      fromAddress: from,
+      subject: subjectOf(header),
+      raw,
+      unsignedAllowed: unsigned,
+      idempotencyKey: message.idempotencyKey,
+      meta: message.meta,
+    });
+    if (!duplicate) await this.queue.enqueue(id);
+    return { messageId: id, duplicate, unsigned };
+  }
+
+  /** The tenant's policy, the certificate for `from` and whether delivery is set, in one read. */
+  private async tenantView(
+    tenantId: string,
+    from: string,
+  ): Promise<{ policy: string; certificateId: string | null; hasDelivery: boolean } | undefined> {
+    const [row] = await this.db.session.query<{
+      signing_policy: string;
+      certificate_id: string | null;
+      has_delivery: boolean;
+    }>(
+      `SELECT t.signing_policy,
+         (SELECT c.id FROM certificates c
+           WHERE c.tenant_id = t.id AND c.status = 'active'
+             AND c.not_before <= now() AND c.not_after >= now()
+             AND $2 = ANY (c.email_addresses) LIMIT 1) AS certificate_id,
+         EXISTS (SELECT 1 FROM delivery_settings d WHERE d.tenant_id = t.id) AS has_delivery
+       FROM tenants t WHERE t.id = $1`,
+      [tenantId, from],
+    );
+    return (
+      row && {
+        policy: row.signing_policy,
+        certificateId: row.certificate_id,
+        hasDelivery: row.has_delivery,
+      }
+    );
+  }
+}

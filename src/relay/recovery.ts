@@ -1,0 +1,79 @@
+/**
+ * Recovery, at start-up and then every RECOVERY_INTERVAL_SECONDS: every unfinished message
+ * whose job is missing from Redis (after a Redis restart, a FLUSHALL, a lost enqueue) is
+ * queued again for its scheduled time. Delivered and failed messages are never touched,
+ * so nothing is sent twice. The same pass drops raw bodies past their retention.
+ */
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { ENVIRONMENT } from '../config/tokens';
+import type { Environment } from '../config/environment';
+import { Spool } from './spool';
+import { RelayQueue } from './relay-queue';
+
+const PAGE = 500;
+
+@Injectable()
+export class Recovery implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly log = new Logger('Recovery');
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<unknown>;
+  private stopped = false;
+
+  constructor(
+    @Inject(ENVIRONMENT) private readonly env: Environment,
+    private readonly spool: Spool,
+    private readonly queue: RelayQueue,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.pass()
+        .catch((e) =>
+          this.log.warn(`recovery pass failed, will try again: ${(e as Error).message}`),
+        )
+        .finally(() => this.schedule(this.env.RECOVERY_INTERVAL_SECONDS * 1000));
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** One pass; returns how many messages were queued again and bodies dropped. */
+  async pass(): Promise<{ requeued: number; purged: number }> {
+    let requeued = 0;
+    let after: { at: Date; id: string } | undefined;
+    for (;;) {
+      const page = await this.spool.unfinished(PAGE, after);
+      if (page.length === 0) break;
+      const present = await Promise.all(page.map((m) => this.queue.has(m.id)));
+      for (const [i, m] of page.entries()) {
+        if (present[i]) continue;
+        if (await this.queue.enqueue(m.id, m.nextAttemptAt)) requeued++;
+      }
+      if (this.stopped || page.length < PAGE) break;
+      const last = page[page.length - 1];
+      after = { at: last.nextAttemptAt, id: last.id };
+    }
+    const purged = await this.spool.purgeBodies(
+      new Date(Date.now() - this.env.RETENTION_DAYS * 86_400_000),
+    );
+    if (requeued) this.log.log(`queued ${requeued} unfinished message(s) again`);
+    if (purged) this.log.log(`dropped the bodies of ${purged} finished message(s) past retention`);
+    return { requeued, purged };
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+}

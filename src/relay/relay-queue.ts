@@ -1,0 +1,54 @@
+/**
+ * The relay's BullMQ queue: one job per message, whose job id is the message id, so a
+ * message is never queued twice. Jobs carry only the id; the spool holds the rest.
+ */
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger } from '@nestjs/common';
+import type { JobsOptions, Queue } from 'bullmq';
+
+export const RELAY_QUEUE = 'relay';
+
+export interface RelayJob {
+  messageId: string;
+}
+
+export const JOB_OPTIONS: JobsOptions = {
+  // Done or given up jobs leave Redis: the spool keeps the record, and a later retry of
+  // the same message can use the same job id again.
+  removeOnComplete: true,
+  removeOnFail: true,
+  // An unexpected error (database down) is retried by BullMQ; delivery failures are
+  // rescheduled by the processor itself and do not count here.
+  attempts: 1_000_000,
+  backoff: { type: 'exponential', delay: 5_000 },
+};
+
+@Injectable()
+export class RelayQueue {
+  private readonly log = new Logger('RelayQueue');
+
+  constructor(@InjectQueue(RELAY_QUEUE) readonly queue: Queue<RelayJob>) {}
+
+  /**
+   * Schedule a message. A failure to reach Redis is logged, not thrown: the message is
+   * already committed, and recovery enqueues it once Redis is back.
+   */
+  async enqueue(messageId: string, at?: Date): Promise<boolean> {
+    const delay = at ? Math.max(0, at.getTime() - Date.now()) : 0;
+    try {
+      await this.queue.add('deliver', { messageId }, { ...JOB_OPTIONS, jobId: messageId, delay });
+      return true;
+    } catch (e) {
+      this.log.warn(
+        `message ${messageId} is spooled but not queued yet (${(e as Error).message}); recovery will queue it`,
+      );
+      return false;
+    }
+  }
+
+  /** Whether BullMQ still has a job for the message (waiting, delayed, active, …). */
+  async has(messageId: string): Promise<boolean> {
+    const state = await this.queue.getJobState(messageId);
+    return state !== 'unknown' && state !== 'completed' && state !== 'failed';
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The relay: Intake and the spool in every role; the BullMQ worker and recovery where the
+ * role includes `worker`. Global, so plugins reach Intake, the transport registry and the
+ * SMTP credentials through the contract's tokens without importing the core.
+ */
+import { BullModule } from '@nestjs/bullmq';
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import type { Environment } from '../config/environment';
+import { CertificatesModule } from '../certificates/certificates.module';
+import { TenantsModule } from '../tenants/tenants.module';
+import { SmtpCredentials } from '../tenants/smtp-credentials';
+import {
+  INTAKE,
+  SUBMISSION_CREDENTIALS,
+  TransportRegistry,
+  runs,
+  type Role,
+} from '../plugin/contract';
+import { Spool } from './spool';
+import { RELAY_QUEUE, RelayQueue } from './relay-queue';
+import { Intake } from './intake';
+import { DeliverySettings } from './delivery-settings';
+import { DeliverySettingsController } from './delivery-settings.controller';
+import { MessageLog } from './message-log';
+import { MessagesController } from './messages.controller';
+import { SigningIdentities } from './signing-identities';
+import { SignAndDeliver } from './sign-and-deliver';
+import { configuredProcessor } from './delivery.processor';
+import { Recovery } from './recovery';
+import { redisConnection } from './redis-connection';
+
+@Module({})
+export class RelayModule {
+  static register(env: Environment, role: Role): DynamicModule {
+    const worker: Provider[] = runs(role, 'worker')
+      ? [
+          SigningIdentities,
+          SignAndDeliver,
+          Recovery,
+          configuredProcessor({
+            connection: redisConnection(env, true),
+            prefix: env.QUEUE_PREFIX,
+            concurrency: env.WORKER_CONCURRENCY,
+            lockDuration: env.WORKER_LOCK_SECONDS * 1000,
+            stalledInterval: env.WORKER_LOCK_SECONDS * 1000,
+            maxStalledCount: 10,
+          }),
+        ]
+      : [];
+    return {
+      module: RelayModule,
+      global: true,
+      imports: [
+        BullModule.forRoot({ connection: redisConnection(env, true), prefix: env.QUEUE_PREFIX }),
+        BullModule.registerQueue({
+          name: RELAY_QUEUE,
+          connection: redisConnection(env, false),
+          prefix: env.QUEUE_PREFIX,
+        }),
+        TenantsModule,
+        CertificatesModule,
+      ],
+      controllers: [DeliverySettingsController, MessagesController],
+      providers: [
+        TransportRegistry,
+        Spool,
+        RelayQueue,
+        Intake,
+        { provide: INTAKE, useExisting: Intake },
+        { provide: SUBMISSION_CREDENTIALS, useExisting: SmtpCredentials },
+        DeliverySettings,
+        MessageLog,
+        ...worker,
+      ],
+      exports: [INTAKE, SUBMISSION_CREDENTIALS, TransportRegistry, Spool, RelayQueue],
+    };
+  }
+}

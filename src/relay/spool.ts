@@ -1,0 +1,239 @@
+/**
+ * The spool: every accepted message is a row, and the row is the source of truth. Redis
+ * only schedules work. Each state change and its attempt record are one statement, so a
+ * crash leaves either both or neither.
+ */
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../database/connection';
+import { DATABASE } from '../database/database.module';
+import type { Envelope } from '../plugin/contract';
+
+export const MESSAGE_STATES = [
+  'queued',
+  'retrying',
+  'delivered',
+  'failed',
+  'sent_unsigned',
+] as const;
+export type MessageState = (typeof MESSAGE_STATES)[number];
+export const UNFINISHED: readonly MessageState[] = ['queued', 'retrying'];
+
+export interface NewMessage {
+  tenantId: string;
+  source: string;
+  envelope: Envelope;
+  fromAddress: string;
+  subject?: string;
+  raw: Buffer;
+  unsignedAllowed: boolean;
+  idempotencyKey?: string;
+  meta?: Record<string, string>;
+}
+
+/** What the worker needs, with the tenant's current policy and certificate in one read. */
+export interface MessageForDelivery {
+  id: string;
+  tenantId: string;
+  state: MessageState;
+  envelope: Envelope;
+  fromAddress: string;
+  raw: Buffer | null;
+  attempts: number;
+  retryPeriodFrom: Date;
+  createdAt: Date;
+  meta: Record<string, string>;
+  signingPolicy: 'require' | 'prefer';
+  /** The valid certificate covering the From address that expires last, if any. */
+  certificateId: string | null;
+  /** The tenant's delivery settings row, if any. */
+  delivery: {
+    transport: string;
+    settings: object;
+    sealedSecrets: Buffer | null;
+    updatedAt: Date;
+  } | null;
+}
+
+export interface AttemptOutcome {
+  attempt: number;
+  startedAt: Date;
+  outcome: 'delivered' | 'sent_unsigned' | 'retry' | 'failed';
+  errorCode?: string;
+  errorMessage?: string;
+  reply?: string;
+  providerMessageId?: string;
+  nextAttemptAt?: Date;
+  /** An event to record in the same statement (final failures, unsigned sends). */
+  event?: { type: string; data: object };
+}
+
+const buf = (v: Buffer | Uint8Array | null): Buffer | null =>
+  v === null ? null : Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+
+const STATE_OF: Record<AttemptOutcome['outcome'], MessageState> = {
+  delivered: 'delivered',
+  sent_unsigned: 'sent_unsigned',
+  retry: 'retrying',
+  failed: 'failed',
+};
+
+@Injectable()
+export class Spool {
+  constructor(@Inject(DATABASE) private readonly db: Database) {}
+
+  /**
+   * Commit a message; resolves only after the row is durable. With an idempotency key that
+   * was seen before, the earlier message's id comes back instead (`duplicate`).
+   */
+  async insert(m: NewMessage): Promise<{ id: string; duplicate: boolean }> {
+    const id = randomUUID();
+    const rows = await this.db.session.query<{ id: string }>(
+      `INSERT INTO messages (id, tenant_id, source, envelope_from, envelope_to, from_address,
+         subject, size, raw, unsigned_allowed, state, idempotency_key, meta)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', $11, $12)
+       ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id`,
+      [
+        id,
+        m.tenantId,
+        m.source,
+        m.envelope.from,
+        m.envelope.to,
+        m.fromAddress,
+        m.subject ?? null,
+        m.raw.length,
+        m.raw,
+        m.unsignedAllowed,
+        m.idempotencyKey ?? null,
+        JSON.stringify(m.meta ?? {}),
+      ],
+    );
+    if (rows.length > 0) return { id, duplicate: false };
+    const [earlier] = await this.db.session.query<{ id: string }>(
+      'SELECT id FROM messages WHERE tenant_id = $1 AND idempotency_key = $2',
+      [m.tenantId, m.idempotencyKey],
+    );
+    return { id: earlier.id, duplicate: true };
+  }
+
+  async forDelivery(id: string, now = new Date()): Promise<MessageForDelivery | undefined> {
+    const [r] = await this.db.session.query<Record<string, never>>(
+      `SELECT m.id, m.tenant_id, m.state, m.envelope_from, m.envelope_to, m.from_address, m.raw,
+         m.attempts, m.retry_period_from, m.created_at, m.meta, t.signing_policy,
+         (SELECT c.id FROM certificates c
+           WHERE c.tenant_id = m.tenant_id AND c.status = 'active'
+             AND c.not_before <= $2 AND c.not_after >= $2
+             AND m.from_address = ANY (c.email_addresses)
+           ORDER BY c.not_after DESC, c.id LIMIT 1) AS certificate_id,
+         d.transport, d.settings, d.sealed_secrets, d.updated_at AS delivery_updated_at
+       FROM messages m JOIN tenants t ON t.id = m.tenant_id
+       LEFT JOIN delivery_settings d ON d.tenant_id = m.tenant_id
+       WHERE m.id = $1`,
+      [id, now],
+    );
+    if (!r) return undefined;
+    return {
+      id: r.id,
+      tenantId: r.tenant_id,
+      state: r.state,
+      envelope: { from: r.envelope_from, to: r.envelope_to },
+      fromAddress: r.from_address,
+      raw: buf(r.raw),
+      attempts: r.attempts,
+      retryPeriodFrom: r.retry_period_from,
+      createdAt: r.created_at,
+      meta: r.meta,
+      signingPolicy: r.signing_policy,
+      certificateId: r.certificate_id,
+      delivery: r.transport
+        ? {
+            transport: r.transport,
+            settings: r.settings,
+            sealedSecrets: buf(r.sealed_secrets),
+            updatedAt: r.delivery_updated_at,
+          }
+        : null,
+    };
+  }
+
+  /**
+   * Record an attempt and the message's new state at once. Only an unfinished message
+   * changes; returns false when it was already final (a duplicate job).
+   */
+  async record(m: MessageForDelivery, o: AttemptOutcome): Promise<boolean> {
+    const final = o.outcome !== 'retry';
+    const rows = await this.db.session.query(
+      `WITH changed AS (
+         UPDATE messages SET state = $2, attempts = $3, updated_at = now(),
+           next_attempt_at = COALESCE($4, next_attempt_at),
+           finished_at = CASE WHEN $5 THEN now() ELSE NULL END,
+           last_error_code = $6, last_error_message = $7,
+           provider_message_id = COALESCE($8, provider_message_id)
+         WHERE id = $1 AND state IN ('queued', 'retrying')
+         RETURNING id, tenant_id),
+       attempt AS (
+         INSERT INTO message_attempts (message_id, attempt, started_at, outcome, error_code, reply)
+         SELECT id, $3, $9, $10, $6, $11 FROM changed RETURNING message_id),
+       event AS (
+         INSERT INTO events (id, tenant_id, type, message_id, data)
+         SELECT $12, tenant_id, $13, id, $14 FROM changed WHERE $13::text IS NOT NULL
+         RETURNING id)
+       SELECT id FROM changed`,
+      [
+        m.id,
+        STATE_OF[o.outcome],
+        o.attempt,
+        o.nextAttemptAt ?? null,
+        final,
+        o.errorCode ?? null,
+        o.errorMessage ?? null,
+        o.providerMessageId ?? null,
+        o.startedAt,
+        o.outcome,
+        o.reply ?? null,
+        randomUUID(),
+        o.event?.type ?? null,
+        o.event ? JSON.stringify(o.event.data) : null,
+      ],
+    );
+    return rows.length > 0;
+  }
+
+  /** Unfinished messages, oldest schedule first, after `afterId` (keyset pages). */
+  async unfinished(
+    limit: number,
+    after?: { at: Date; id: string },
+  ): Promise<{ id: string; nextAttemptAt: Date }[]> {
+    const rows = await this.db.session.query<{ id: string; next_attempt_at: Date }>(
+      `SELECT id, next_attempt_at FROM messages
+       WHERE state IN ('queued', 'retrying')
+         AND ($2::timestamptz IS NULL OR (next_attempt_at, id) > ($2, $3::uuid))
+       ORDER BY next_attempt_at, id LIMIT $1`,
+      [limit, after?.at ?? null, after?.id ?? null],
+    );
+    return rows.map((r) => ({ id: r.id, nextAttemptAt: r.next_attempt_at }));
+  }
+
+  /** Drop raw bodies kept longer than the retention period after a final state. */
+  async purgeBodies(olderThan: Date): Promise<number> {
+    const rows = await this.db.session.query(
+      `UPDATE messages SET raw = NULL
+       WHERE raw IS NOT NULL AND finished_at IS NOT NULL AND finished_at < $1 RETURNING id`,
+      [olderThan],
+    );
+    return rows.length;
+  }
+
+  /** Put a failed message back in the queue; false unless it is failed and still has its body. */
+  async requeue(tenantId: string, id: string): Promise<'ok' | 'not_failed' | 'no_body'> {
+    const rows = await this.db.session.query<{ has_body: boolean }>(
+      `UPDATE messages SET state = CASE WHEN raw IS NULL THEN state ELSE 'queued' END,
+         next_attempt_at = now(), retry_period_from = now(), finished_at = CASE WHEN raw IS NULL THEN finished_at ELSE NULL END,
+         updated_at = now()
+       WHERE id = $1 AND tenant_id = $2 AND state = 'failed' RETURNING raw IS NOT NULL AS has_body`,
+      [id, tenantId],
+    );
+    if (rows.length === 0) return 'not_failed';
+    return rows[0].has_body ? 'ok' : 'no_body';
+  }
+}
