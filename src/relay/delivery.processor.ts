@@ -3,16 +3,27 @@
  * is moved back to the delayed set for its next attempt (it does not count as a BullMQ
  * failure); an unexpected error (database down) is retried by BullMQ with backoff.
  */
-import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { DelayedError, type Job, type WorkerOptions } from 'bullmq';
 import { SignAndDeliver } from './sign-and-deliver';
-import { RELAY_QUEUE, type RelayJob } from './relay-queue';
+import { RELAY_QUEUE, throttledWarning, type RelayJob } from './relay-queue';
 
 @Injectable()
 export class DeliveryProcessor extends WorkerHost implements BeforeApplicationShutdown {
+  private readonly warn = throttledWarning(new Logger('DeliveryWorker'));
+
   constructor(private readonly courier: SignAndDeliver) {
     super();
+  }
+
+  /**
+   * Redis trouble, or a job whose keys vanished (FLUSHALL) after its message was already
+   * recorded: the spool stays right, and recovery queues what is unfinished.
+   */
+  @OnWorkerEvent('error')
+  onError(e: Error): void {
+    this.warn(`worker: ${e.message}`);
   }
 
   async process(job: Job<RelayJob>, token?: string): Promise<void> {

@@ -23,11 +23,33 @@ export const JOB_OPTIONS: JobsOptions = {
   backoff: { type: 'exponential', delay: 5_000 },
 };
 
+/** At most one warning per interval: a Redis outage must not flood the log. */
+export function throttledWarning(log: Logger, intervalMs = 30_000): (message: string) => void {
+  let last = 0;
+  let suppressed = 0;
+  return (message) => {
+    const now = Date.now();
+    if (now - last < intervalMs) {
+      suppressed++;
+      return;
+    }
+    log.warn(
+      suppressed ? `${message} (and ${suppressed} similar since the last warning)` : message,
+    );
+    last = now;
+    suppressed = 0;
+  };
+}
+
 @Injectable()
 export class RelayQueue {
   private readonly log = new Logger('RelayQueue');
 
-  constructor(@InjectQueue(RELAY_QUEUE) readonly queue: Queue<RelayJob>) {}
+  private readonly warnRedis = throttledWarning(this.log);
+
+  constructor(@InjectQueue(RELAY_QUEUE) readonly queue: Queue<RelayJob>) {
+    queue.on('error', (e) => this.warnRedis(`Redis: ${e.message}`));
+  }
 
   /**
    * Schedule a message. A failure to reach Redis is logged, not thrown: the message is

@@ -47,49 +47,67 @@ export async function testRedis(): Promise<TestRedis> {
 export interface PrivateRedis {
   url: string;
   port: number;
-  /** A client of this server (closed by stop()). */
+  /** A client of this server (reconnects after a restart). */
   client: Redis;
+  /** Kill the server (SIGKILL: nothing is saved, as configured). */
+  kill(): Promise<void>;
+  /** Start it again on the same port, empty. */
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startPrivateRedis(): Promise<PrivateRedis> {
   const port = await freePort();
-  const child: ChildProcess = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      '/tmp',
-    ],
-    { stdio: 'ignore' },
-  );
   const url = `redis://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
   const client = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
-  for (let i = 0; ; i++) {
-    try {
-      await client.connect();
-      await client.ping();
-      break;
-    } catch (e) {
-      if (i > 50) throw new Error(`redis-server on port ${port} did not start`, { cause: e });
-      await new Promise((r) => setTimeout(r, 100));
+  client.on('error', () => undefined); // expected while the server is down
+  const spawnServer = async (): Promise<void> => {
+    child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        '/tmp',
+      ],
+      { stdio: 'ignore' },
+    );
+    for (let i = 0; ; i++) {
+      try {
+        if (client.status === 'wait' || client.status === 'end') await client.connect();
+        await client.ping();
+        return;
+      } catch (e) {
+        if (i > 50) throw new Error(`redis-server on port ${port} did not start`, { cause: e });
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
-  }
+  };
+  const kill = async (): Promise<void> => {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null) return;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill('SIGKILL');
+    await exited;
+  };
+  await spawnServer();
   return {
     url,
     port,
     client,
+    kill,
+    start: spawnServer,
     async stop() {
       client.disconnect();
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      await kill();
     },
   };
 }

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createTransport, type Transporter } from 'nodemailer';
 import { createTestPki, P12_PASSWORD, type IdentityName } from '../helpers/pki';
 import { ADMIN_TOKEN, type TestApp } from './app';
+import { newsletter20k } from '../fixtures/newsletters';
 
 export const op = { token: ADMIN_TOKEN };
 
@@ -92,5 +93,40 @@ export async function eventually<T>(
     if (v !== undefined) return v;
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const BASE_NEWSLETTER = newsletter20k().toString('latin1');
+
+/**
+ * Newsletter number `n` of a batch: the 20 KB newsletter with a per-recipient token in its
+ * links (so every body, and every signature, differs) and an `X-Seq: n` header to count by.
+ */
+export function personalisedNewsletter(n: number): Buffer {
+  const token = n.toString(36).padStart(6, '0').slice(-6);
+  return Buffer.from(`X-Seq: ${n}\r\n` + BASE_NEWSLETTER.replaceAll('abc123', token), 'latin1');
+}
+
+/** The X-Seq number of a delivered message. */
+export function seqOf(raw: Buffer): number {
+  const m = /^X-Seq: (\d+)\r?$/m.exec(raw.subarray(0, 4096).toString('latin1'));
+  assert.ok(m, 'a delivered message lost its X-Seq header');
+  return Number(m[1]);
+}
+
+/** Submit `count` newsletters over `connections` pooled connections; returns the message ids. */
+export async function submitBatch(
+  port: number,
+  tenant: Pick<RelayTenant, 'username' | 'password'>,
+  seqs: number[],
+  connections = 4,
+): Promise<string[]> {
+  const client = submitter(port, tenant, connections);
+  try {
+    return await Promise.all(
+      seqs.map(async (n) => queuedId(await submit(client, personalisedNewsletter(n)))),
+    );
+  } finally {
+    client.close();
   }
 }
