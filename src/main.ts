@@ -45,15 +45,40 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<INestAp
       bodyParser: false, // src/common/raw-body.ts parses bodies
     },
   );
-  app.enableShutdownHooks();
   setupOpenApi(app);
   await app.listen(env.HTTP_PORT, env.HTTP_HOST);
   log.log(`role ${role}; HTTP on http://${env.HTTP_HOST}:${env.HTTP_PORT}`);
   return app;
 }
 
+/**
+ * SIGTERM or SIGINT: stop taking mail, finish what is in flight, close the pools, exit 0.
+ * A second signal exits at once (1).
+ */
+export function exitOnSignals(app: INestApplication): void {
+  const log = new Logger('smime-relay');
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (closing) {
+      log.warn(`${signal} again: exiting without waiting`);
+      process.exit(1);
+    }
+    closing = true;
+    log.log(`${signal}: finishing the messages in flight, then exiting`);
+    app.close().then(
+      () => process.exit(0),
+      (e: Error) => {
+        log.error(`shutdown failed: ${e.message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
 if (require.main === module) {
-  bootstrap().catch((e) => {
+  bootstrap().then(exitOnSignals, (e) => {
     const code = e instanceof ConfigError ? 'config' : 'internal_error';
     console.error(`error [${code}]: ${(e as Error).message}`);
     process.exit(1);

@@ -59,8 +59,8 @@ async function serve(args: string[]): Promise<number> {
   }
   // Loaded only here, so sign and verify start without NestJS.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { bootstrap } = require('../main') as typeof import('../main');
-  await bootstrap({ role: values.role as Role });
+  const { bootstrap, exitOnSignals } = require('../main') as typeof import('../main');
+  exitOnSignals(await bootstrap({ role: values.role as Role }));
   return -1; // keep running
 }
 

@@ -21,6 +21,8 @@ export interface SmtpSink {
   /** How many DATA commands ended, accepted or not. */
   received: number;
   reply: SinkReply;
+  /** Wait this long before answering each message (a slow upstream). */
+  delayMs: number;
   /** Resolves when `count` messages have been accepted; rejects after `timeoutMs`. */
   waitFor(count: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -28,7 +30,7 @@ export interface SmtpSink {
 }
 
 export async function startSink(
-  options: { port?: number; reply?: SinkReply } = {},
+  options: { port?: number; reply?: SinkReply; delayMs?: number } = {},
 ): Promise<SmtpSink> {
   let server: SMTPServer | undefined;
   const waiters: { count: number; resolve: () => void }[] = [];
@@ -37,6 +39,7 @@ export async function startSink(
     messages: [],
     received: 0,
     reply: options.reply ?? (() => undefined),
+    delayMs: options.delayMs ?? 0,
     waitFor(count, timeoutMs = 60_000) {
       if (sink.messages.length >= count) return Promise.resolve();
       return new Promise((resolve, reject) => {
@@ -61,7 +64,8 @@ export async function startSink(
         onData(stream, session, done) {
           const chunks: Buffer[] = [];
           stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('end', () => {
+          stream.on('end', async () => {
+            if (sink.delayMs) await new Promise((r) => setTimeout(r, sink.delayMs));
             const raw = Buffer.concat(chunks);
             const n = sink.received++;
             const r = sink.reply(raw, n);

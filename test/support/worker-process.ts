@@ -1,11 +1,12 @@
 /**
- * A relay worker as its own process (`smime-relay serve --role worker`), sharing a test
+ * The relay as its own process (`smime-relay serve --role worker|all|…`), sharing a test
  * app's database, Redis and master key, so a test can kill it with SIGKILL mid-batch.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { freePort } from '../helpers/ports';
 import type { TestApp } from './app';
+import type { Role } from '../../src/plugin/contract';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -17,15 +18,24 @@ export interface WorkerProcess {
   exited: Promise<number | null>;
 }
 
-export async function spawnWorker(
+export function spawnWorker(
   app: TestApp,
+  env: Record<string, string> = {},
+): Promise<WorkerProcess> {
+  return spawnRelay(app, 'worker', env);
+}
+
+/** `smime-relay serve --role <role>` as a child process on the app's database and Redis. */
+export async function spawnRelay(
+  app: TestApp,
+  role: Role,
   env: Record<string, string> = {},
 ): Promise<WorkerProcess> {
   const output: string[] = [];
   const httpPort = await freePort();
   const child = spawn(
     process.execPath,
-    ['-r', '@swc-node/register', 'bin/smime-relay.js', 'serve', '--role', 'worker'],
+    ['-r', '@swc-node/register', 'bin/smime-relay.js', 'serve', '--role', role],
     {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
