@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { MasterKeyRing, openPrivateKey } from '../src/certificates/key-vault';
+import { deliverySecretsOwner, MasterKeyRing, openPrivateKey } from '../src/certificates/key-vault';
 import { P12_PASSWORD, createTestPki } from './helpers/pki';
 import { ADMIN_TOKEN, startApp, type TestApp } from './support/app';
 import { cli, show } from './support/cli';
@@ -29,6 +29,17 @@ test('re-wraps every stored key under the new master key', async () => {
     });
     assert.equal(r.status, 201, r.text);
   }
+  // The upstream password is sealed the same way and must rotate with the keys.
+  const d = await app.request('PUT', `/v1/tenants/${tenant}/delivery`, {
+    ...op,
+    body: {
+      transport: 'smtp',
+      host: '127.0.0.1',
+      port: 2525,
+      auth: { user: 'u', pass: 'upstream-pass' },
+    },
+  });
+  assert.equal(d.status, 200, d.text);
   const newKey = randomBytes(32);
   const env = {
     DATABASE_URL: app.databaseUrl,
@@ -37,9 +48,9 @@ test('re-wraps every stored key under the new master key', async () => {
   };
   const first = await cli(['rotate-master-key'], { env });
   assert.equal(first.code, 0, show(first));
-  assert.match(first.stdout.toString(), /re-wrapped 2 key\(s\); 0 already/);
+  assert.match(first.stdout.toString(), /re-wrapped 3 key\(s\); 0 already/);
   const second = await cli(['rotate-master-key'], { env });
-  assert.match(second.stdout.toString(), /re-wrapped 0 key\(s\); 2 already/);
+  assert.match(second.stdout.toString(), /re-wrapped 0 key\(s\); 3 already/);
 
   const rows = await app.db.session.query<{
     id: string;
@@ -54,6 +65,16 @@ test('re-wraps every stored key under the new master key', async () => {
       openPrivateKey(row.sealed_private_key, owner, new MasterKeyRing(app.masterKey)),
     );
   }
+  const [delivery] = await app.db.session.query<{ sealed_secrets: Buffer }>(
+    'SELECT sealed_secrets FROM delivery_settings WHERE tenant_id = $1',
+    [tenant],
+  );
+  const secrets = openPrivateKey(
+    delivery.sealed_secrets,
+    deliverySecretsOwner(tenant),
+    new MasterKeyRing(newKey),
+  );
+  assert.equal(JSON.parse(secrets.toString())['auth.pass'], 'upstream-pass');
   assert.doesNotMatch(
     first.stdout.toString() + first.stderr,
     new RegExp(newKey.toString('base64').slice(0, 16).replace(/[+/]/g, '.')),

@@ -9,7 +9,12 @@
 import { and, eq, ne, sql } from 'drizzle-orm';
 import type { Database } from '../database/connection';
 import { certificates } from '../database/schema';
-import { MasterKeyRing, masterKeyFingerprint, rewrapPrivateKey } from './key-vault';
+import {
+  deliverySecretsOwner,
+  MasterKeyRing,
+  masterKeyFingerprint,
+  rewrapPrivateKey,
+} from './key-vault';
 
 export interface RotationResult {
   rewrapped: number;
@@ -39,6 +44,33 @@ export async function rotateMasterKey(db: Database, ring: MasterKeyRing): Promis
       .update(certificates)
       .set({ sealedPrivateKey: next })
       .where(and(eq(certificates.id, row.id), eq(certificates.sealedPrivateKey, row.sealed)));
+    rewrapped++;
+  }
+  const delivery = await rotateDeliverySecrets(db, ring, current);
+  return {
+    rewrapped: rewrapped + delivery.rewrapped,
+    alreadyCurrent: rows.length - rewrapped + delivery.alreadyCurrent,
+  };
+}
+
+/** The sealed secrets of delivery settings (upstream passwords, provider API keys). */
+async function rotateDeliverySecrets(
+  db: Database,
+  ring: MasterKeyRing,
+  current: Buffer,
+): Promise<RotationResult> {
+  const rows = await db.session.query<{ tenant_id: string; sealed_secrets: Uint8Array }>(
+    'SELECT tenant_id, sealed_secrets FROM delivery_settings WHERE sealed_secrets IS NOT NULL',
+  );
+  let rewrapped = 0;
+  for (const row of rows) {
+    const sealed = Buffer.from(row.sealed_secrets);
+    if (sealed.subarray(1, 9).equals(current)) continue;
+    const next = rewrapPrivateKey(sealed, deliverySecretsOwner(row.tenant_id), ring);
+    await db.session.query(
+      'UPDATE delivery_settings SET sealed_secrets = $1 WHERE tenant_id = $2 AND sealed_secrets = $3',
+      [next, row.tenant_id, sealed],
+    );
     rewrapped++;
   }
   return { rewrapped, alreadyCurrent: rows.length - rewrapped };

@@ -23,6 +23,7 @@ Commands:
   migrate   apply the database migrations (also done at start-up)
   rotate-master-key   re-wrap stored keys under a new MASTER_KEY
   serve     run the relay (HTTP on HTTP_PORT 8080, SMTP on SMTP_PORT 2525); --role to scale out
+  demo      send a sample newsletter through a local relay and check its signature (needs Redis)
 
 Run "smime-relay <command> --help" for a command's options.`;
 
@@ -78,6 +79,11 @@ export async function run(argv: string[]): Promise<number> {
         return await rotateCommand(rest);
       case 'serve':
         return await serve(rest);
+      case 'demo': {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { demoCommand } = require('./demo.command') as typeof import('./demo.command');
+        return await demoCommand(rest);
+      }
       case undefined:
       case '-h':
       case '--help':

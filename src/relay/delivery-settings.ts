@@ -10,17 +10,17 @@ import type { Database } from '../database/connection';
 import { DATABASE } from '../database/database.module';
 import { MASTER_KEYS } from '../config/tokens';
 import {
+  deliverySecretsOwner,
   MasterKeyRing,
   openPrivateKey,
   sealPrivateKey,
-  type KeyOwner,
 } from '../certificates/key-vault';
 import { TransportRegistry, type DeliveryTransport } from '../plugin/contract';
 import { RelayError } from '../plugin/relay-error';
 
 export const REDACTED = '[redacted]';
 
-const ownerOf = (tenantId: string): KeyOwner => ({ tenantId, certificateId: 'delivery-settings' });
+const ownerOf = deliverySecretsOwner;
 
 function getPath(o: Record<string, unknown>, path: string): unknown {
   return path
