@@ -52,7 +52,7 @@ export function classifyDeliveryError(e: unknown): ClassifiedFailure {
     const permanent = code >= 500;
     return {
       permanent,
-      message: `the upstream ${permanent ? 'refused' : 'deferred'} the message (${code})`,
+      message: `the upstream answered ${code} (${permanent ? 'refused' : 'try again later'})`,
       reply: reply ?? String(code),
     };
   }

@@ -13,7 +13,8 @@ const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : 
 
 const SUMMARY = `id, source, state, envelope_from, envelope_to, from_address, subject, size,
   attempts, next_attempt_at, last_error_code, last_error_message, provider_message_id,
-  unsigned_allowed, created_at, updated_at, finished_at, raw IS NOT NULL AS body_kept`;
+  unsigned_allowed, created_at, updated_at, finished_at, raw IS NOT NULL AS body_kept,
+  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
 
 function summary(r: Record<string, never>) {
   const unfinished = r.state === 'queued' || r.state === 'retrying';
@@ -41,13 +42,13 @@ function summary(r: Record<string, never>) {
 export const encodeCursor = (createdAt: string, id: string): string =>
   Buffer.from(`${createdAt}|${id}`, 'utf8').toString('base64url');
 
-function decodeCursor(cursor: string): { at: Date; id: string } {
+/** The cursor keeps created_at to the microsecond, as PostgreSQL stores it. */
+function decodeCursor(cursor: string): { at: string; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const date = new Date(at);
-  if (!id || !isUuid(id) || Number.isNaN(date.getTime())) {
+  if (!id || !isUuid(id) || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(at ?? '')) {
     throw new RelayError('invalid_request', 'cursor is not one this API returned');
   }
-  return { at: date, id };
+  return { at, id };
 }
 
 @Injectable()
@@ -63,11 +64,12 @@ export class MessageLog {
        ORDER BY created_at DESC, id DESC LIMIT $5`,
       [tenantId, q.state ?? null, after?.at ?? null, after?.id ?? null, q.limit + 1],
     );
-    const items = rows.slice(0, q.limit).map(summary);
-    const last = items[items.length - 1];
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
     return {
-      items,
-      nextCursor: rows.length > q.limit && last ? encodeCursor(last.createdAt!, last.id) : null,
+      items: page.map(summary),
+      nextCursor:
+        rows.length > q.limit && last ? encodeCursor(last.cursor_at, last.id as string) : null,
     };
   }
 

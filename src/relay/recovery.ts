@@ -50,7 +50,7 @@ export class Recovery implements OnApplicationBootstrap, OnModuleDestroy {
   /** One pass; returns how many messages were queued again and bodies dropped. */
   async pass(): Promise<{ requeued: number; purged: number }> {
     let requeued = 0;
-    let after: { at: Date; id: string } | undefined;
+    let after: { at: string; id: string } | undefined;
     for (;;) {
       const page = await this.spool.unfinished(PAGE, after);
       if (page.length === 0) break;
@@ -60,8 +60,7 @@ export class Recovery implements OnApplicationBootstrap, OnModuleDestroy {
         if (await this.queue.enqueue(m.id, m.nextAttemptAt)) requeued++;
       }
       if (this.stopped || page.length < PAGE) break;
-      const last = page[page.length - 1];
-      after = { at: last.nextAttemptAt, id: last.id };
+      after = page[page.length - 1].cursor;
     }
     const purged = await this.spool.purgeBodies(
       new Date(Date.now() - this.env.RETENTION_DAYS * 86_400_000),

@@ -199,19 +199,28 @@ export class Spool {
     return rows.length > 0;
   }
 
-  /** Unfinished messages, oldest schedule first, after `afterId` (keyset pages). */
+  /**
+   * Unfinished messages, oldest schedule first, after the cursor `after` (keyset pages).
+   * The cursor keeps the time to the microsecond, as PostgreSQL stores it.
+   */
   async unfinished(
     limit: number,
-    after?: { at: Date; id: string },
-  ): Promise<{ id: string; nextAttemptAt: Date }[]> {
-    const rows = await this.db.session.query<{ id: string; next_attempt_at: Date }>(
-      `SELECT id, next_attempt_at FROM messages
+    after?: { at: string; id: string },
+  ): Promise<{ id: string; nextAttemptAt: Date; cursor: { at: string; id: string } }[]> {
+    const rows = await this.db.session.query<{ id: string; next_attempt_at: Date; at: string }>(
+      `SELECT id, next_attempt_at,
+         to_char(next_attempt_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at
+       FROM messages
        WHERE state IN ('queued', 'retrying')
-         AND ($2::timestamptz IS NULL OR (next_attempt_at, id) > ($2, $3::uuid))
+         AND ($2::timestamptz IS NULL OR (next_attempt_at, id) > ($2::timestamptz, $3::uuid))
        ORDER BY next_attempt_at, id LIMIT $1`,
       [limit, after?.at ?? null, after?.id ?? null],
     );
-    return rows.map((r) => ({ id: r.id, nextAttemptAt: r.next_attempt_at }));
+    return rows.map((r) => ({
+      id: r.id,
+      nextAttemptAt: r.next_attempt_at,
+      cursor: { at: r.at, id: r.id },
+    }));
   }
 
   /** Drop raw bodies kept longer than the retention period after a final state. */
@@ -224,16 +233,19 @@ export class Spool {
     return rows.length;
   }
 
-  /** Put a failed message back in the queue; false unless it is failed and still has its body. */
+  /** Put a failed message back in the queue, with a fresh retry period, if its body is kept. */
   async requeue(tenantId: string, id: string): Promise<'ok' | 'not_failed' | 'no_body'> {
-    const rows = await this.db.session.query<{ has_body: boolean }>(
-      `UPDATE messages SET state = CASE WHEN raw IS NULL THEN state ELSE 'queued' END,
-         next_attempt_at = now(), retry_period_from = now(), finished_at = CASE WHEN raw IS NULL THEN finished_at ELSE NULL END,
-         updated_at = now()
-       WHERE id = $1 AND tenant_id = $2 AND state = 'failed' RETURNING raw IS NOT NULL AS has_body`,
+    const rows = await this.db.session.query(
+      `UPDATE messages SET state = 'queued', next_attempt_at = now(), retry_period_from = now(),
+         finished_at = NULL, updated_at = now()
+       WHERE id = $1 AND tenant_id = $2 AND state = 'failed' AND raw IS NOT NULL RETURNING id`,
       [id, tenantId],
     );
-    if (rows.length === 0) return 'not_failed';
-    return rows[0].has_body ? 'ok' : 'no_body';
+    if (rows.length > 0) return 'ok';
+    const [failed] = await this.db.session.query(
+      "SELECT 1 FROM messages WHERE id = $1 AND tenant_id = $2 AND state = 'failed'",
+      [id, tenantId],
+    );
+    return failed ? 'no_body' : 'not_failed';
   }
 }
