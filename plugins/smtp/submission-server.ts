@@ -66,7 +66,6 @@ export class SubmissionServer {
       // Checked in onAuth: loopback and SMTP_ALLOW_INSECURE_AUTH may authenticate in clear.
       allowInsecureAuth: true,
       size: this.o.maxMessageBytes,
-      rejectOversized: true,
       disabledCommands: [],
       logger: false,
       // At shutdown, sessions get this long to finish before they are closed.
@@ -118,7 +117,8 @@ export class SubmissionServer {
       this.log.warn(`AUTH could not be checked: ${(e as Error).message}`);
       throw smtpReply(454, '4.7.0', 'temporary authentication failure; try again later');
     }
-    if (!tenantId) throw smtpReply(535, '5.7.8', 'authentication credentials invalid');
+    if (!tenantId)
+      throw smtpReply(535, '5.7.8', '[unauthorized] authentication credentials invalid');
     return tenantId;
   }
 
