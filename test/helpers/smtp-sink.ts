@@ -92,6 +92,8 @@ export async function startSink(
           });
         },
       });
+      // A client that vanishes (a killed worker) resets its connection; that is expected.
+      server.on('error', () => undefined);
       await new Promise<void>((resolve) => server!.listen(sink.port, '127.0.0.1', () => resolve()));
       sink.port = (server.server.address() as { port: number }).port;
     },
