@@ -43,12 +43,6 @@ export class SigningIdentities implements OnModuleDestroy {
     return identity;
   }
 
-  /** Drop every cached identity of a certificate id (after a change in this process). */
-  forget(certificateId: string): void {
-    for (const key of this.cache.keys())
-      if (key.endsWith(`/${certificateId}`)) this.cache.delete(key);
-  }
-
   get size(): number {
     return this.cache.size;
   }
