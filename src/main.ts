@@ -23,6 +23,8 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<INestAp
   const processEnv = options.processEnv ?? process.env;
   const role = options.role ?? 'all';
   const env = loadEnvironment(processEnv);
+  // Start-up lines are logged before Nest applies LOG_LEVEL; apply it here already.
+  Logger.overrideLogger(LEVELS.slice(0, LEVELS.indexOf(env.LOG_LEVEL) + 1));
   const log = new Logger('smime-relay');
   if (!env.ADMIN_TOKEN) {
     log.warn(

@@ -11,6 +11,14 @@ export const FOCUS_KEYS: readonly KeyName[] = ['RSA-2048', 'P-256'];
 export type Section = 'engine' | 'raw' | 'scaling' | 'cache' | 'peers';
 export const ALL_SECTIONS: readonly Section[] = ['engine', 'raw', 'scaling', 'cache', 'peers'];
 
+/** The end-to-end relay benchmark (relay-bench.ts): run only when asked for by name. */
+export const RELAY_SECTION = 'relay';
+/** Everything `--sections` accepts. */
+export const SECTION_NAMES: readonly (Section | typeof RELAY_SECTION)[] = [
+  ...ALL_SECTIONS,
+  RELAY_SECTION,
+];
+
 export const KB = 1024;
 export const DEFAULT_SIZES: readonly number[] = [2 * KB, 20 * KB, 200 * KB, 2048 * KB];
 
