@@ -29,8 +29,11 @@ function clientSession(client: Pool | PoolClient): SqlSession {
     async exec(sql) {
       await client.query(sql);
     },
-    async query(sql, params) {
-      return (await client.query(sql, params)).rows;
+    async query(sql, params, name) {
+      const result = name
+        ? await client.query({ name, text: sql, values: params })
+        : await client.query(sql, params);
+      return result.rows;
     },
     async transaction(fn) {
       const c = client instanceof Pool ? await client.connect() : client;

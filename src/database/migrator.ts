@@ -9,7 +9,11 @@ import { join } from 'node:path';
 /** The little a migration needs from a driver. */
 export interface SqlSession {
   exec(sql: string): Promise<void>;
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * `name` makes it a prepared statement on PostgreSQL (parsed and planned once per
+   * connection); use it for the relay's per-message statements only.
+   */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[], name?: string): Promise<T[]>;
   /** Run `fn` in one transaction on one connection. */
   transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T>;
   readonly kind: 'postgres' | 'pglite';

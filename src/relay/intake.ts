@@ -20,6 +20,7 @@ import { isUuid } from '../common/ids';
 import { Spool } from './spool';
 import { RelayQueue } from './relay-queue';
 import { Metrics } from '../health/metrics';
+import { RecentBodies } from './recent-bodies';
 
 /** The header block, up to and including the blank line (or the whole message). */
 function headerBlock(raw: Buffer): Buffer {
@@ -42,6 +43,7 @@ export class Intake implements IntakeContract {
     private readonly spool: Spool,
     private readonly queue: RelayQueue,
     private readonly metrics: Metrics,
+    private readonly bodies: RecentBodies,
   ) {}
 
   async accept(message: RelayMessage): Promise<Accepted> {
@@ -93,7 +95,10 @@ export class Intake implements IntakeContract {
       idempotencyKey: message.idempotencyKey,
       meta: message.meta,
     });
-    if (!duplicate) await this.queue.enqueue(id);
+    if (!duplicate) {
+      this.bodies.put(id, raw);
+      await this.queue.enqueue(id);
+    }
     return { messageId: id, duplicate, unsigned };
   }
 
@@ -115,6 +120,7 @@ export class Intake implements IntakeContract {
          EXISTS (SELECT 1 FROM delivery_settings d WHERE d.tenant_id = t.id) AS has_delivery
        FROM tenants t WHERE t.id = $1`,
       [tenantId, from],
+      'relay_intake_tenant',
     );
     return (
       row && {

@@ -28,6 +28,7 @@ import { SignAndDeliver } from './sign-and-deliver';
 import { configuredProcessor } from './delivery.processor';
 import { Recovery } from './recovery';
 import { redisConnection } from './redis-connection';
+import { RecentBodies } from './recent-bodies';
 
 @Module({})
 export class RelayModule {
@@ -70,6 +71,8 @@ export class RelayModule {
         { provide: SUBMISSION_CREDENTIALS, useExisting: SmtpCredentials },
         DeliverySettings,
         MessageLog,
+        // Only a process that also runs the worker keeps bodies for it.
+        { provide: RecentBodies, useValue: new RecentBodies(runs(role, 'worker') ? undefined : 0) },
         ...worker,
       ],
       exports: [INTAKE, SUBMISSION_CREDENTIALS, TransportRegistry, Spool, RelayQueue],

@@ -10,6 +10,7 @@ import type { Environment } from '../config/environment';
 import { RelayError } from '../plugin/relay-error';
 import { signMessage, SignatureCache } from '../smime';
 import { Metrics } from '../health/metrics';
+import { RecentBodies } from './recent-bodies';
 import { Spool, type AttemptOutcome, type MessageForDelivery } from './spool';
 import { SigningIdentities } from './signing-identities';
 import { DeliverySettings } from './delivery-settings';
@@ -47,13 +48,16 @@ export class SignAndDeliver {
     private readonly identities: SigningIdentities,
     private readonly delivery: DeliverySettings,
     private readonly metrics: Metrics,
+    private readonly bodies: RecentBodies,
   ) {
     this.policy = retryPolicyFrom(env);
   }
 
   async attempt(messageId: string, now = new Date()): Promise<AttemptResult> {
-    const m = await this.spool.forDelivery(messageId, now);
+    const cached = this.bodies.take(messageId);
+    const m = await this.spool.forDelivery(messageId, now, !cached);
     if (!m || (m.state !== 'queued' && m.state !== 'retrying')) return DONE; // final already
+    if (cached) m.raw = cached;
     const attempt = m.attempts + 1;
     const base = { attempt, startedAt: now };
     if (!m.raw) {

@@ -107,6 +107,7 @@ export class Spool {
         m.idempotencyKey ?? null,
         JSON.stringify(m.meta ?? {}),
       ],
+      'relay_insert_message',
     );
     if (rows.length > 0) return { id, duplicate: false };
     const [earlier] = await this.db.session.query<{ id: string }>(
@@ -116,9 +117,18 @@ export class Spool {
     return { id: earlier.id, duplicate: true };
   }
 
-  async forDelivery(id: string, now = new Date()): Promise<MessageForDelivery | undefined> {
+  /**
+   * The message with its tenant's policy, certificate and upstream, in one read. Without
+   * `withBody` the raw body is left out (the caller has it already) and `raw` is null.
+   */
+  async forDelivery(
+    id: string,
+    now = new Date(),
+    withBody = true,
+  ): Promise<MessageForDelivery | undefined> {
     const [r] = await this.db.session.query<Record<string, never>>(
-      `SELECT m.id, m.tenant_id, m.state, m.envelope_from, m.envelope_to, m.from_address, m.raw,
+      `SELECT m.id, m.tenant_id, m.state, m.envelope_from, m.envelope_to, m.from_address,
+         CASE WHEN $3 THEN m.raw END AS raw,
          m.attempts, m.retry_period_from, m.created_at, m.meta, t.signing_policy,
          (SELECT c.id FROM certificates c
            WHERE c.tenant_id = m.tenant_id AND c.status = 'active'
@@ -129,7 +139,8 @@ export class Spool {
        FROM messages m JOIN tenants t ON t.id = m.tenant_id
        LEFT JOIN delivery_settings d ON d.tenant_id = m.tenant_id
        WHERE m.id = $1`,
-      [id, now],
+      [id, now, withBody],
+      'relay_for_delivery',
     );
     if (!r) return undefined;
     return {
@@ -195,6 +206,7 @@ export class Spool {
         o.event?.type ?? null,
         o.event ? JSON.stringify(o.event.data) : null,
       ],
+      'relay_record_attempt',
     );
     return rows.length > 0;
   }
