@@ -2,6 +2,7 @@
  * /v1/tenants/:tenantId/delivery: the tenant's upstream. PUT replaces it, GET shows it with
  * secrets redacted, POST …/verify checks that it works without sending mail.
  */
+import { visibleTenant } from '../tenants/tenant-access';
 import {
   Body,
   Controller,
@@ -14,8 +15,8 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiBody } from '@nestjs/swagger';
-import { BearerGuard, Caller, requireTenantAccess, type Principal } from '../common/auth';
-import { TenantsRepository } from '../tenants/tenants.repository';
+import { BearerGuard, Caller, type Principal } from '../common/auth';
+import { TenantsRepository, type Tenant } from '../tenants/tenants.repository';
 import { RelayError } from '../plugin/relay-error';
 import { DeliverySettings } from './delivery-settings';
 import { describeDeliveryError } from './delivery-errors';
@@ -28,9 +29,8 @@ export class DeliverySettingsController {
     private readonly tenants: TenantsRepository,
   ) {}
 
-  private async visible(caller: Principal, tenantId: string): Promise<void> {
-    requireTenantAccess(caller, tenantId);
-    if (!(await this.tenants.find(tenantId))) throw new NotFoundException('no such tenant');
+  private visible(caller: Principal, tenantId: string): Promise<Tenant> {
+    return visibleTenant(this.tenants, caller, tenantId);
   }
 
   @Put()

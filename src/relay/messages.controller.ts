@@ -1,6 +1,7 @@
 /**
  * /v1/tenants/:tenantId/messages: what happened to each message, and a retry for failed ones.
  */
+import { visibleTenant } from '../tenants/tenant-access';
 import {
   Controller,
   Get,
@@ -14,8 +15,8 @@ import {
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
-import { BearerGuard, Caller, requireTenantAccess, type Principal } from '../common/auth';
-import { TenantsRepository } from '../tenants/tenants.repository';
+import { BearerGuard, Caller, type Principal } from '../common/auth';
+import { TenantsRepository, type Tenant } from '../tenants/tenants.repository';
 import { RelayError } from '../plugin/relay-error';
 import { MESSAGE_STATES, Spool, type MessageState } from './spool';
 import { MessageLog } from './message-log';
@@ -51,9 +52,8 @@ export class MessagesController {
     private readonly tenants: TenantsRepository,
   ) {}
 
-  private async visible(caller: Principal, tenantId: string): Promise<void> {
-    requireTenantAccess(caller, tenantId);
-    if (!(await this.tenants.find(tenantId))) throw new NotFoundException('no such tenant');
+  private visible(caller: Principal, tenantId: string): Promise<Tenant> {
+    return visibleTenant(this.tenants, caller, tenantId);
   }
 
   @Get()

@@ -2,6 +2,7 @@
  * /v1/tenants/:tenantId/smtp-credentials: usernames and passwords for SMTP submission. The
  * password is in the creation response only.
  */
+import { visibleTenant } from './tenant-access';
 import {
   Body,
   Controller,
@@ -13,9 +14,9 @@ import {
   Post,
   UseGuards,
 } from '@nestjs/common';
-import { BearerGuard, Caller, requireTenantAccess, type Principal } from '../common/auth';
+import { BearerGuard, Caller, type Principal } from '../common/auth';
 import { CreateApiKeyDto } from './tenants.dto';
-import { TenantsRepository } from './tenants.repository';
+import { TenantsRepository, type Tenant } from './tenants.repository';
 import { SmtpCredentials, type SmtpCredentialRecord } from './smtp-credentials';
 
 const view = (c: SmtpCredentialRecord) => ({
@@ -34,9 +35,8 @@ export class SmtpCredentialsController {
     private readonly tenants: TenantsRepository,
   ) {}
 
-  private async visible(caller: Principal, tenantId: string): Promise<void> {
-    requireTenantAccess(caller, tenantId);
-    if (!(await this.tenants.find(tenantId))) throw new NotFoundException('no such tenant');
+  private visible(caller: Principal, tenantId: string): Promise<Tenant> {
+    return visibleTenant(this.tenants, caller, tenantId);
   }
 
   /** A tenant key may create its own credentials: that is how a platform is connected. */

@@ -2,6 +2,7 @@
  * /v1/tenants: the operator manages tenants and their API keys; a tenant key can read its
  * own tenant and keys, and sees every other tenant as missing (404).
  */
+import { visibleTenant } from './tenant-access';
 import {
   Body,
   Controller,
@@ -14,13 +15,7 @@ import {
   Post,
   UseGuards,
 } from '@nestjs/common';
-import {
-  BearerGuard,
-  Caller,
-  requireOperator,
-  requireTenantAccess,
-  type Principal,
-} from '../common/auth';
+import { BearerGuard, Caller, requireOperator, type Principal } from '../common/auth';
 import { newApiKey } from './api-key';
 import { CreateApiKeyDto, CreateTenantDto, UpdateTenantDto } from './tenants.dto';
 import { TenantsRepository, type ApiKeyRecord, type Tenant } from './tenants.repository';
@@ -46,11 +41,8 @@ const keyView = (k: ApiKeyRecord) => ({
 export class TenantsController {
   constructor(private readonly tenants: TenantsRepository) {}
 
-  private async visible(caller: Principal, tenantId: string): Promise<Tenant> {
-    requireTenantAccess(caller, tenantId);
-    const tenant = await this.tenants.find(tenantId);
-    if (!tenant) throw new NotFoundException('no such tenant');
-    return tenant;
+  private visible(caller: Principal, tenantId: string): Promise<Tenant> {
+    return visibleTenant(this.tenants, caller, tenantId);
   }
 
   @Post()

@@ -3,39 +3,27 @@
  * is delivered exactly once and verifies with the engine; a sample also with OpenSSL.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { startApp, type TestApp } from '../support/app';
-import { startSink, type SmtpSink } from '../helpers/smtp-sink';
-import { seqOf, setupTenant, submitBatch, type RelayTenant } from '../support/relay';
+import { before, test } from 'node:test';
+import { seqOf, submitBatch, relayFixture } from '../support/relay';
 import { verifyMessage } from '../../src/smime';
 import { createTestPki, type TestPki } from '../helpers/pki';
 import { verifyWithOpenssl } from '../helpers/openssl';
 
 const COUNT = 1000;
-let app: TestApp;
-let sink: SmtpSink;
-let tenant: RelayTenant;
+const relay = relayFixture();
 let pki: TestPki;
-
 before(async () => {
   pki = await createTestPki();
-  sink = await startSink();
-  app = await startApp();
-  tenant = await setupTenant(app, sink.port);
-});
-after(async () => {
-  await app?.close();
-  await sink?.stop();
 });
 
 test(`${COUNT} messages: each delivered exactly once, each signature valid`, async (t) => {
   const seqs = Array.from({ length: COUNT }, (_, i) => i);
-  const ids = await submitBatch(app.smtpPort!, tenant, seqs, 4);
+  const ids = await submitBatch(relay.app.smtpPort!, relay.tenant, seqs, 4);
   assert.equal(new Set(ids).size, COUNT, 'every accepted message has its own id');
-  await sink.waitFor(COUNT, 180_000);
+  await relay.sink.waitFor(COUNT, 180_000);
   // A moment for stragglers that would be duplicates.
   await new Promise((r) => setTimeout(r, 500));
-  const delivered = sink.messages.map((m) => seqOf(m.raw));
+  const delivered = relay.sink.messages.map((m) => seqOf(m.raw));
   assert.equal(delivered.length, COUNT, 'no duplicates');
   assert.deepEqual(
     [...new Set(delivered)].sort((a, b) => a - b),
@@ -43,15 +31,15 @@ test(`${COUNT} messages: each delivered exactly once, each signature valid`, asy
   );
 
   const anchors = [pki.rootPem];
-  for (const m of sink.messages) {
+  for (const m of relay.sink.messages) {
     const report = await verifyMessage(m.raw, { trustAnchors: anchors });
     assert.equal(report.valid, true, `message ${seqOf(m.raw)}: ${JSON.stringify(report)}`);
   }
-  for (const m of sink.messages.filter((_, i) => i % 100 === 7)) {
+  for (const m of relay.sink.messages.filter((_, i) => i % 100 === 7)) {
     const r = await verifyWithOpenssl(m.raw, pki);
     assert.ok(r.ok, r.output);
   }
-  const [states] = await app.db.session.query<{ delivered: string; total: string }>(
+  const [states] = await relay.app.db.session.query<{ delivered: string; total: string }>(
     "SELECT count(*) FILTER (WHERE state = 'delivered') AS delivered, count(*) AS total FROM messages",
   );
   assert.equal(Number(states.delivered), COUNT);

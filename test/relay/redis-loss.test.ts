@@ -8,6 +8,7 @@ import { after, afterEach, test } from 'node:test';
 import { startApp, type TestApp } from '../support/app';
 import { startSink, type SmtpSink } from '../helpers/smtp-sink';
 import {
+  allDelivered,
   eventually,
   queuedId,
   seqOf,
@@ -45,19 +46,6 @@ async function relayOnPrivateRedis(): Promise<{
     WORKER_CONCURRENCY: '4',
   });
   return { app, sink, redis };
-}
-
-async function allDelivered(a: TestApp): Promise<void> {
-  await eventually(
-    async () => {
-      const [r] = await a.db.session.query<{ n: string }>(
-        "SELECT count(*) AS n FROM messages WHERE state <> 'delivered'",
-      );
-      return Number(r.n) === 0 ? true : undefined;
-    },
-    120_000,
-    'every row delivered',
-  );
 }
 
 test('FLUSHALL mid-batch: recovery queues the rest again, none is lost', async (t) => {

@@ -1,38 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startApp, type TestApp } from '../support/app';
-import { startSink, type SmtpSink } from '../helpers/smtp-sink';
-import {
-  eventually,
-  op,
-  queuedId,
-  setupTenant,
-  submit,
-  submitter,
-  type RelayTenant,
-} from '../support/relay';
+import { describe, test } from 'node:test';
+import { eventually, op, queuedId, submit, submitter, relayFixture } from '../support/relay';
 import { newsletter20k } from '../fixtures/newsletters';
 import { verifyMessage } from '../../src/smime';
 import { createTestPki } from '../helpers/pki';
 import { verifyWithOpenssl } from '../helpers/openssl';
 
-let app: TestApp;
-let sink: SmtpSink;
-let tenant: RelayTenant;
-
-before(async () => {
-  sink = await startSink();
-  app = await startApp();
-  tenant = await setupTenant(app, sink.port);
-});
-after(async () => {
-  await app?.close();
-  await sink?.stop();
-});
+const relay = relayFixture();
 
 describe('relay: SMTP in, signed out', () => {
   test('a newsletter is accepted, signed and delivered with its envelope', async () => {
-    const client = submitter(app.smtpPort!, tenant, 1);
+    const client = submitter(relay.app.smtpPort!, relay.tenant, 1);
     const reply = await submit(client, newsletter20k(), {
       from: 'bounce@example.com',
       to: ['a@example.net', 'b@example.net'],
@@ -40,8 +18,8 @@ describe('relay: SMTP in, signed out', () => {
     client.close();
     assert.match(reply, /^250 2\.6\.0 queued as /);
     const id = queuedId(reply);
-    await sink.waitFor(1, 20_000);
-    const got = sink.messages[0];
+    await relay.sink.waitFor(1, 20_000);
+    const got = relay.sink.messages[0];
     assert.deepEqual(got.envelope, {
       from: 'bounce@example.com',
       to: ['a@example.net', 'b@example.net'],
@@ -52,7 +30,7 @@ describe('relay: SMTP in, signed out', () => {
     const openssl = await verifyWithOpenssl(got.raw, pki);
     assert.ok(openssl.ok, openssl.output);
     const m = await eventually(async () => {
-      const r = await app.request('GET', `/v1/tenants/${tenant.id}/messages/${id}`, op);
+      const r = await relay.app.request('GET', `/v1/tenants/${relay.tenant.id}/messages/${id}`, op);
       return r.json?.state === 'delivered' ? r.json : undefined;
     });
     assert.equal(m.attempts, 1);

@@ -7,7 +7,14 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startApp, type TestApp } from '../support/app';
 import { startSink, type SmtpSink } from '../helpers/smtp-sink';
-import { eventually, seqOf, setupTenant, submitBatch, type RelayTenant } from '../support/relay';
+import {
+  allDelivered,
+  eventually,
+  seqOf,
+  setupTenant,
+  submitBatch,
+  type RelayTenant,
+} from '../support/relay';
 import { spawnWorker, type WorkerProcess } from '../support/worker-process';
 
 const COUNT = 400;
@@ -56,16 +63,7 @@ test('SIGKILL of a worker mid-batch loses nothing', async (t) => {
   workers.push(second);
   await second.ready;
   await sink.waitFor(COUNT, 180_000);
-  await eventually(
-    async () => {
-      const [r] = await app.db.session.query<{ n: string }>(
-        "SELECT count(*) AS n FROM messages WHERE state <> 'delivered'",
-      );
-      return Number(r.n) === 0 ? true : undefined;
-    },
-    60_000,
-    'every row delivered',
-  );
+  await allDelivered(app, 60_000);
 
   const delivered = sink.messages.map((m) => seqOf(m.raw));
   const unique = new Set(delivered);

@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { createTransport, type Transporter } from 'nodemailer';
 import { createTestPki, P12_PASSWORD, type IdentityName } from '../helpers/pki';
-import { ADMIN_TOKEN, type TestApp } from './app';
+import { after, before } from 'node:test';
+import { ADMIN_TOKEN, startApp, type TestApp } from './app';
+import { startSink, type SmtpSink } from '../helpers/smtp-sink';
 import { newsletter20k } from '../fixtures/newsletters';
 
 export const op = { token: ADMIN_TOKEN };
@@ -129,4 +131,45 @@ export async function submitBatch(
   } finally {
     client.close();
   }
+}
+
+/** Resolves once no message of the app's database is unfinished or failed. */
+export async function allDelivered(app: TestApp, timeoutMs = 120_000): Promise<void> {
+  await eventually(
+    async () => {
+      const [r] = await app.db.session.query<{ n: string }>(
+        "SELECT count(*) AS n FROM messages WHERE state <> 'delivered'",
+      );
+      return Number(r.n) === 0 ? true : undefined;
+    },
+    timeoutMs,
+    'every message delivered',
+  );
+}
+
+export interface RelayFixture {
+  app: TestApp;
+  sink: SmtpSink;
+  tenant: RelayTenant;
+}
+
+/**
+ * A test file's relay: registers before/after hooks that start the service, a loopback
+ * upstream and one tenant delivering to it, and stop them again.
+ */
+export function relayFixture(
+  env: Record<string, string> = {},
+  tenantOptions: Parameters<typeof setupTenant>[2] = {},
+): RelayFixture {
+  const fixture = {} as RelayFixture;
+  before(async () => {
+    fixture.sink = await startSink();
+    fixture.app = await startApp(env);
+    fixture.tenant = await setupTenant(fixture.app, fixture.sink.port, tenantOptions);
+  });
+  after(async () => {
+    await fixture.app?.close();
+    await fixture.sink?.stop();
+  });
+  return fixture;
 }
