@@ -19,6 +19,7 @@ import { CertificatesModule } from './certificates/certificates.module';
 import { SigningController } from './signing/signing.controller';
 import type { MasterKeyRing } from './certificates/key-vault';
 import { RelayModule } from './relay/relay.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import type { PluginContext, Role } from './plugin/contract';
 import { SmtpPlugin } from '../plugins/smtp/smtp.module';
 
@@ -52,6 +53,7 @@ export class AppModule implements NestModule {
         TenantsModule,
         CertificatesModule,
         RelayModule.register(env, context.role),
+        WebhooksModule.register(env, context.role),
         ...PLUGINS.map((p) => p.register(context)),
       ],
       controllers: [HealthController, MetricsController, SigningController],

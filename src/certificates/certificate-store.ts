@@ -16,6 +16,17 @@ import { MASTER_KEYS } from '../config/tokens';
 import { CertificatesRepository, type CertificateRow } from './certificates.repository';
 import { MasterKeyRing, openPrivateKey, sealPrivateKey } from './key-vault';
 import { readTlv } from '../smime/der';
+import { DATABASE } from '../database/database.module';
+import type { Database } from '../database/connection';
+import { recordEvent, type CertificateEventData } from '../webhooks/event-log';
+
+/** What webhook payloads say about a certificate. */
+export const certificateEventData = (c: CertificateMetadata): CertificateEventData => ({
+  id: c.id,
+  fingerprintSha256: c.fingerprintSha256,
+  emailAddresses: c.emailAddresses,
+  notAfter: c.notAfter,
+});
 
 /** Concatenated DER values back into a list. */
 function splitDer(all: Buffer): Buffer[] {
@@ -61,6 +72,7 @@ export class CertificateStore {
   constructor(
     private readonly certificates: CertificatesRepository,
     @Inject(MASTER_KEYS) private readonly keys: MasterKeyRing,
+    @Inject(DATABASE) private readonly db: Database,
   ) {}
 
   /** Check and store an upload; refusals are RelayErrors with the engine's codes. */
@@ -80,8 +92,24 @@ export class CertificateStore {
     const pkcs8 = identity.privateKey.export({ type: 'pkcs8', format: 'der' });
     const sealed = sealPrivateKey(pkcs8, { tenantId, certificateId: id }, this.keys);
     pkcs8.fill(0);
-    if (existing) return metadataOf(await this.certificates.reactivate(id, sealed));
-    const row = await this.certificates.insert({
+    const row = existing
+      ? await this.certificates.reactivate(id, sealed)
+      : await this.insertRow(id, tenantId, identity, sealed);
+    const metadata = metadataOf(row);
+    await recordEvent(this.db.session, tenantId, 'certificate.added', {
+      certificate: certificateEventData(metadata),
+    });
+    return metadata;
+  }
+
+  private insertRow(
+    id: string,
+    tenantId: string,
+    identity: SigningIdentity,
+    sealed: Buffer,
+  ): Promise<CertificateRow> {
+    const cert = identity.certificate;
+    return this.certificates.insert({
       id,
       tenantId,
       emailAddresses: identity.emailAddresses,
@@ -96,7 +124,6 @@ export class CertificateStore {
       chainDer: Buffer.concat(identity.chain.map((c) => c.der)),
       sealedPrivateKey: sealed,
     });
-    return metadataOf(row);
   }
 
   async list(tenantId: string): Promise<CertificateMetadata[]> {
@@ -108,8 +135,15 @@ export class CertificateStore {
     return row && metadataOf(row);
   }
 
-  remove(tenantId: string, id: string): Promise<boolean> {
-    return this.certificates.remove(tenantId, id);
+  async remove(tenantId: string, id: string): Promise<boolean> {
+    const row = await this.certificates.find(tenantId, id);
+    if (!row || row.status !== 'active' || !(await this.certificates.remove(tenantId, id))) {
+      return false;
+    }
+    await recordEvent(this.db.session, tenantId, 'certificate.removed', {
+      certificate: certificateEventData(metadataOf(row)),
+    });
+    return true;
   }
 
   /** The identity for a From address: the valid certificate covering it that expires last. */

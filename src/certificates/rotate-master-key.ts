@@ -6,6 +6,7 @@
  *      the new master key (the sealed keys themselves do not change);
  *   3. drop MASTER_KEY_PREVIOUS.
  */
+import { webhookSecretOwner } from '../webhooks/subscriptions';
 import { and, eq, ne, sql } from 'drizzle-orm';
 import type { Database } from '../database/connection';
 import { certificates } from '../database/schema';
@@ -46,31 +47,54 @@ export async function rotateMasterKey(db: Database, ring: MasterKeyRing): Promis
       .where(and(eq(certificates.id, row.id), eq(certificates.sealedPrivateKey, row.sealed)));
     rewrapped++;
   }
-  const delivery = await rotateDeliverySecrets(db, ring, current);
-  return {
-    rewrapped: rewrapped + delivery.rewrapped,
-    alreadyCurrent: rows.length - rewrapped + delivery.alreadyCurrent,
-  };
+  const others = await Promise.all(
+    OTHER_SEALED.map((t) => rotateSealedColumn(db, ring, current, t)),
+  );
+  return others.reduce(
+    (sum, r) => ({
+      rewrapped: sum.rewrapped + r.rewrapped,
+      alreadyCurrent: sum.alreadyCurrent + r.alreadyCurrent,
+    }),
+    { rewrapped, alreadyCurrent: rows.length - rewrapped },
+  );
 }
 
-/** The sealed secrets of delivery settings (upstream passwords, provider API keys). */
-async function rotateDeliverySecrets(
+/** Other sealed secrets: upstream passwords and provider keys, webhook signing secrets. */
+const OTHER_SEALED = [
+  {
+    sql: 'SELECT tenant_id, tenant_id AS key, sealed_secrets AS sealed FROM delivery_settings WHERE sealed_secrets IS NOT NULL',
+    update:
+      'UPDATE delivery_settings SET sealed_secrets = $1 WHERE tenant_id = $2 AND sealed_secrets = $3',
+    owner: (row: SealedRow) => deliverySecretsOwner(row.tenant_id),
+  },
+  {
+    sql: 'SELECT tenant_id, id AS key, sealed_secret AS sealed FROM webhook_subscriptions',
+    update:
+      'UPDATE webhook_subscriptions SET sealed_secret = $1 WHERE id = $2 AND sealed_secret = $3',
+    owner: (row: SealedRow) => webhookSecretOwner(row.tenant_id, row.key),
+  },
+];
+
+interface SealedRow {
+  tenant_id: string;
+  key: string;
+  sealed: Uint8Array;
+}
+
+async function rotateSealedColumn(
   db: Database,
   ring: MasterKeyRing,
   current: Buffer,
+  t: (typeof OTHER_SEALED)[number],
 ): Promise<RotationResult> {
-  const rows = await db.session.query<{ tenant_id: string; sealed_secrets: Uint8Array }>(
-    'SELECT tenant_id, sealed_secrets FROM delivery_settings WHERE sealed_secrets IS NOT NULL',
-  );
+  const rows = await db.session.query<SealedRow>(t.sql);
   let rewrapped = 0;
   for (const row of rows) {
-    const sealed = Buffer.from(row.sealed_secrets);
+    const sealed = Buffer.from(row.sealed);
     if (sealed.subarray(1, 9).equals(current)) continue;
-    const next = rewrapPrivateKey(sealed, deliverySecretsOwner(row.tenant_id), ring);
-    await db.session.query(
-      'UPDATE delivery_settings SET sealed_secrets = $1 WHERE tenant_id = $2 AND sealed_secrets = $3',
-      [next, row.tenant_id, sealed],
-    );
+    const next = rewrapPrivateKey(sealed, t.owner(row), ring);
+    // Only if the row still holds what was read: a concurrent change wins.
+    await db.session.query(t.update, [next, row.key, sealed]);
     rewrapped++;
   }
   return { rewrapped, alreadyCurrent: rows.length - rewrapped };

@@ -156,6 +156,29 @@ export class Environment {
   @Min(1)
   WORKER_LOCK_SECONDS = 30;
 
+  /** Let webhooks reach loopback and private addresses (tests, private networks). */
+  @Transform(({ value }) => value === true || value === 'true' || value === '1')
+  @IsBoolean()
+  WEBHOOK_ALLOW_PRIVATE = false;
+
+  /** First webhook retry delay, in seconds; doubles up to 4 h, about 24 h in all. */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0)
+  WEBHOOK_RETRY_INITIAL_SECONDS = 30;
+
+  /** How long a receiver has to answer, in seconds. */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0.1)
+  WEBHOOK_TIMEOUT_SECONDS = 10;
+
+  /** How often new events are handed to the webhook queue, in seconds. */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0.05)
+  WEBHOOK_DISPATCH_INTERVAL_SECONDS = 1;
+
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
 }

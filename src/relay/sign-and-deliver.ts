@@ -112,7 +112,11 @@ export class SignAndDeliver {
         outcome,
         reply: result.response,
         providerMessageId: result.providerMessageId,
-        event: unsigned ? { type: 'message.sent_unsigned', data: eventData(m) } : undefined,
+        event: unsigned
+          ? { type: 'message.sent_unsigned', data: eventData(m) }
+          : m.wantsDeliveredEvent
+            ? { type: 'message.delivered', data: eventData(m) }
+            : undefined,
       });
     } catch (e) {
       const failure = classifyDeliveryError(e);

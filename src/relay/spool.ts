@@ -46,6 +46,8 @@ export interface MessageForDelivery {
   signingPolicy: 'require' | 'prefer';
   /** The valid certificate covering the From address that expires last, if any. */
   certificateId: string | null;
+  /** Whether a webhook subscription of the tenant asks for `message.delivered`. */
+  wantsDeliveredEvent: boolean;
   /** The tenant's delivery settings row, if any. */
   delivery: {
     transport: string;
@@ -135,7 +137,9 @@ export class Spool {
              AND c.not_before <= $2 AND c.not_after >= $2
              AND m.from_address = ANY (c.email_addresses)
            ORDER BY c.not_after DESC, c.id LIMIT 1) AS certificate_id,
-         d.transport, d.settings, d.sealed_secrets, d.updated_at AS delivery_updated_at
+         d.transport, d.settings, d.sealed_secrets, d.updated_at AS delivery_updated_at,
+         EXISTS (SELECT 1 FROM webhook_subscriptions w WHERE w.tenant_id = m.tenant_id
+           AND w.enabled AND 'message.delivered' = ANY (w.events)) AS wants_delivered_event
        FROM messages m JOIN tenants t ON t.id = m.tenant_id
        LEFT JOIN delivery_settings d ON d.tenant_id = m.tenant_id
        WHERE m.id = $1`,
@@ -156,6 +160,7 @@ export class Spool {
       meta: r.meta,
       signingPolicy: r.signing_policy,
       certificateId: r.certificate_id,
+      wantsDeliveredEvent: r.wants_delivered_event,
       delivery: r.transport
         ? {
             transport: r.transport,

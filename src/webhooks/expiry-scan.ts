@@ -1,0 +1,105 @@
+/**
+ * Certificate expiry notices: at start-up and daily, every active certificate within 30,
+ * 14, 7 or 1 days of notAfter gets a `certificate.expiring` event once per threshold, and
+ * one past notAfter a `certificate.expired` event once. A notice is claimed by inserting
+ * its row in `certificate_notices` first, so several instances scanning at once send it
+ * once. A certificate first seen inside several thresholds gets one notice, the nearest.
+ */
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import type { Database } from '../database/connection';
+import { DATABASE } from '../database/database.module';
+import { recordEvent } from './event-log';
+
+export const EXPIRY_THRESHOLDS_DAYS = [30, 14, 7, 1] as const;
+const DAY_MS = 86_400_000;
+
+interface CertificateRow {
+  id: string;
+  tenant_id: string;
+  fingerprint_sha256: string;
+  email_addresses: string[];
+  not_after: Date;
+}
+
+@Injectable()
+export class ExpiryScan implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly log = new Logger('ExpiryScan');
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<unknown>;
+
+  constructor(@Inject(DATABASE) private readonly db: Database) {}
+
+  onApplicationBootstrap(): void {
+    const run = (): void => {
+      this.running = this.scan().catch((e: Error) =>
+        this.log.warn(`expiry scan failed, will run again: ${e.message}`),
+      );
+    };
+    run();
+    this.timer = setInterval(run, DAY_MS);
+    this.timer.unref();
+  }
+
+  /** One scan at `now`; returns the notices sent. */
+  async scan(now = new Date()): Promise<{ certificateId: string; notice: string }[]> {
+    const rows = await this.db.session.query<CertificateRow>(
+      `SELECT id, tenant_id, fingerprint_sha256, email_addresses, not_after FROM certificates
+       WHERE status = 'active' AND not_after <= $1`,
+      [new Date(now.getTime() + EXPIRY_THRESHOLDS_DAYS[0] * DAY_MS)],
+    );
+    const sent: { certificateId: string; notice: string }[] = [];
+    for (const c of rows) {
+      const notice = await this.claim(c, now);
+      if (notice) sent.push({ certificateId: c.id, notice });
+    }
+    if (sent.length) this.log.log(`sent ${sent.length} certificate expiry notice(s)`);
+    return sent;
+  }
+
+  /** Claim the notices due for one certificate and record the nearest newly claimed one. */
+  private async claim(c: CertificateRow, now: Date): Promise<string | undefined> {
+    const msLeft = new Date(c.not_after).getTime() - now.getTime();
+    const due =
+      msLeft < 0
+        ? ['expired']
+        : EXPIRY_THRESHOLDS_DAYS.filter((d) => msLeft <= d * DAY_MS).map((d) => `expiring-${d}`);
+    if (due.length === 0) return undefined;
+    return this.db.session.transaction(async (tx) => {
+      const claimed = await tx.query<{ notice: string }>(
+        `INSERT INTO certificate_notices (certificate_id, notice)
+         SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING notice`,
+        [c.id, due],
+      );
+      if (claimed.length === 0) return undefined;
+      const nearest = due[due.length - 1];
+      if (!claimed.some((r) => r.notice === nearest)) return undefined;
+      const certificate = {
+        id: c.id,
+        fingerprintSha256: c.fingerprint_sha256,
+        emailAddresses: c.email_addresses,
+        notAfter: new Date(c.not_after).toISOString(),
+      };
+      if (nearest === 'expired') {
+        await recordEvent(tx, c.tenant_id, 'certificate.expired', { certificate });
+      } else {
+        await recordEvent(tx, c.tenant_id, 'certificate.expiring', {
+          certificate,
+          daysLeft: Math.max(0, Math.floor(msLeft / DAY_MS)),
+          thresholdDays: Number(nearest.slice('expiring-'.length)),
+        });
+      }
+      return nearest;
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+}
