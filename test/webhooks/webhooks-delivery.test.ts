@@ -239,3 +239,39 @@ describe('webhook retries and disabling', () => {
     assert.doesNotMatch(list.text, /whsec_/);
   });
 });
+
+describe('webhook subscriptions are per tenant', () => {
+  test('message.delivered only for those who ask; another tenant sees nothing', async () => {
+    const hook = await subscribe(['message.delivered']);
+    const pki = await createTestPki();
+    await app.request('POST', `/v1/tenants/${tenant.id}/certificates`, {
+      ...op,
+      body: { pkcs12: pki.identities.rsa2048.p12!.toString('base64'), password: P12_PASSWORD },
+    });
+    const before = receiver.ofType('message.delivered').length;
+    await send(3);
+    const calls = await eventually(async () => {
+      const c = receiver.ofType('message.delivered');
+      return c.length > before ? c : undefined;
+    });
+    assert.equal(JSON.parse(calls[calls.length - 1].body).data.from, 'news@example.com');
+
+    const other = await app.request('POST', '/v1/tenants', { ...op, body: { name: 'Other' } });
+    const key = await app.request('POST', `/v1/tenants/${other.json.id}/api-keys`, {
+      ...op,
+      body: {},
+    });
+    const asOther = { token: key.json.key as string };
+    for (const [method, path] of [
+      ['GET', `/v1/tenants/${tenant.id}/webhooks`],
+      ['GET', `/v1/tenants/${tenant.id}/webhooks/${hook.id}`],
+      ['POST', `/v1/tenants/${tenant.id}/webhooks/${hook.id}/test`],
+      ['GET', `/v1/tenants/${other.json.id}/webhooks/${hook.id}`],
+      ['GET', `/v1/tenants/${other.json.id}/webhooks/${hook.id}/deliveries`],
+    ] as const) {
+      const r = await app.request(method, path, asOther);
+      assert.equal(r.status, 404, `${method} ${path}: ${r.text}`);
+    }
+    assert.doesNotMatch(app.logs.join('\n'), /whsec_/);
+  });
+});
