@@ -66,6 +66,15 @@ export interface DeliveryTransport<S extends object = object> {
    * "[redacted]" on read (for example `auth.pass`).
    */
   readonly secretFields: readonly string[];
+  /**
+   * The S/MIME format this transport needs for these settings; default `detached`. A path
+   * that re-wraps encoded lines (SendGrid) needs `opaque`.
+   */
+  signatureFormat?(settings: S): 'detached' | 'opaque';
+  /**
+   * Deliver the signed message. Extra header fields may be put in front of it (they stay
+   * outside the signature); the signed bytes themselves must go out unchanged.
+   */
   send(signed: Buffer, envelope: Envelope, settings: S): Promise<DeliveryResult>;
   /** Check that the settings work (connect, authenticate) without sending mail. */
   verify?(settings: S): Promise<void>;

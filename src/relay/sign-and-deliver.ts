@@ -70,6 +70,8 @@ export class SignAndDeliver {
     if (!m.delivery) {
       return this.defer(m, base, 'delivery_not_configured', 'the tenant has no upstream');
     }
+    const transport = this.delivery.transportFor(m.delivery.transport);
+    const settings = this.delivery.open(m.tenantId, m.delivery);
     let signed: Buffer;
     let unsigned = false;
     try {
@@ -77,7 +79,11 @@ export class SignAndDeliver {
         ? await this.identities.get(m.tenantId, m.certificateId)
         : undefined;
       if (identity) {
-        signed = await signMessage(m.raw, identity, { now, cache: this.signatures });
+        signed = await signMessage(m.raw, identity, {
+          now,
+          cache: this.signatures,
+          format: transport.signatureFormat?.(settings) ?? 'detached',
+        });
       } else if (m.signingPolicy === 'prefer') {
         signed = m.raw;
         unsigned = true;
@@ -100,8 +106,6 @@ export class SignAndDeliver {
       });
     }
     if (!unsigned) this.metrics.signatures.inc({ outcome: 'signed' });
-    const transport = this.delivery.transportFor(m.delivery.transport);
-    const settings = this.delivery.open(m.tenantId, m.delivery);
     try {
       const result = await transport.send(signed, m.envelope, settings);
       const outcome = unsigned ? 'sent_unsigned' : 'delivered';
