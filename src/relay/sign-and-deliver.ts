@@ -8,6 +8,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ENVIRONMENT } from '../config/tokens';
 import type { Environment } from '../config/environment';
 import { RelayError } from '../plugin/relay-error';
+import type { DeliveryTransport } from '../plugin/contract';
 import { signMessage, SignatureCache } from '../smime';
 import { Metrics } from '../health/metrics';
 import { RecentBodies } from './recent-bodies';
@@ -70,8 +71,23 @@ export class SignAndDeliver {
     if (!m.delivery) {
       return this.defer(m, base, 'delivery_not_configured', 'the tenant has no upstream');
     }
-    const transport = this.delivery.transportFor(m.delivery.transport);
-    const settings = this.delivery.open(m.tenantId, m.delivery);
+    let transport: DeliveryTransport;
+    let settings: object;
+    try {
+      transport = this.delivery.transportFor(m.delivery.transport);
+      settings = this.delivery.open(m.tenantId, m.delivery);
+    } catch (e) {
+      // An unknown transport, or secrets sealed under a master key this process lacks.
+      if (!(e instanceof RelayError)) throw e;
+      const error = { code: e.code, message: `the delivery settings cannot be used: ${e.message}` };
+      return this.finish(m, {
+        ...base,
+        outcome: 'failed',
+        errorCode: error.code,
+        errorMessage: error.message,
+        event: { type: 'message.delivery_failed', data: eventData(m, error) },
+      });
+    }
     let signed: Buffer;
     let unsigned = false;
     try {
