@@ -22,9 +22,13 @@ import { RelayModule } from './relay/relay.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import type { PluginContext, Role } from './plugin/contract';
 import { SmtpPlugin } from '../plugins/smtp/smtp.module';
+import { MailgunPlugin } from '../plugins/mailgun/mailgun.module';
+import { SparkPostPlugin } from '../plugins/sparkpost/sparkpost.module';
+import { SendgridPlugin } from '../plugins/sendgrid/sendgrid.module';
+import { PostmarkPlugin } from '../plugins/postmark/postmark.module';
 
 /** Every plugin, in one list. */
-const PLUGINS = [SmtpPlugin];
+const PLUGINS = [SmtpPlugin, MailgunPlugin, SparkPostPlugin, SendgridPlugin, PostmarkPlugin];
 
 /** The relay service. Plugins are registered in one list here as they arrive. */
 @Module({})

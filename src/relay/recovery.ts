@@ -24,6 +24,7 @@ export class Recovery implements OnApplicationBootstrap, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
   private stopped = false;
+  private historyPurgedAt = 0;
 
   constructor(
     @Inject(ENVIRONMENT) private readonly env: Environment,
@@ -65,6 +66,14 @@ export class Recovery implements OnApplicationBootstrap, OnModuleDestroy {
     const purged = await this.spool.purgeBodies(
       new Date(Date.now() - this.env.RETENTION_DAYS * 86_400_000),
     );
+    // Event and webhook delivery history is kept 30 days, or RETENTION_DAYS if longer;
+    // swept hourly.
+    if (Date.now() - this.historyPurgedAt > 3600_000) {
+      await this.spool.purgeHistory(
+        new Date(Date.now() - Math.max(30, this.env.RETENTION_DAYS) * 86_400_000),
+      );
+      this.historyPurgedAt = Date.now();
+    }
     if (requeued) this.log.log(`queued ${requeued} unfinished message(s) again`);
     if (purged) this.log.log(`dropped the bodies of ${purged} finished message(s) past retention`);
     return { requeued, purged };

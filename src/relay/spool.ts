@@ -250,6 +250,22 @@ export class Spool {
     return rows.length;
   }
 
+  /**
+   * Drop history older than `olderThan`: events already handed to the webhooks, and the
+   * webhook delivery log. Messages and their attempt log stay.
+   */
+  async purgeHistory(olderThan: Date): Promise<number> {
+    const events = await this.db.session.query(
+      'DELETE FROM events WHERE dispatched_at IS NOT NULL AND created_at < $1 RETURNING id',
+      [olderThan],
+    );
+    const deliveries = await this.db.session.query(
+      'DELETE FROM webhook_deliveries WHERE created_at < $1 RETURNING id',
+      [olderThan],
+    );
+    return events.length + deliveries.length;
+  }
+
   /** Put a failed message back in the queue, with a fresh retry period, if its body is kept. */
   async requeue(tenantId: string, id: string): Promise<'ok' | 'not_failed' | 'no_body'> {
     const rows = await this.db.session.query(

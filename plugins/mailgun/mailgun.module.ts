@@ -1,0 +1,12 @@
+/** The Mailgun plugin: registers the `mailgun` delivery transport. */
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { PluginContext } from '../../src/plugin/contract';
+import { transportModule } from '../../src/plugin/transport-module';
+import { MailgunTransport } from './mailgun.transport';
+
+@Module({})
+export class MailgunPlugin {
+  static register(_ctx: PluginContext): DynamicModule {
+    return transportModule(MailgunPlugin, new MailgunTransport());
+  }
+}

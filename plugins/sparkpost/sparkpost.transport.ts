@@ -1,0 +1,257 @@
+/**
+ * Delivery through SparkPost's Transmissions API: the signed message goes as RFC822 content
+ * (`content.email_rfc822`, a JSON string holding exactly its bytes), the envelope recipients
+ * as inline recipients, the envelope sender as `return_path`, and open and click tracking
+ * switched off (tracking rewrites links and adds pixels inside the signed content).
+ */
+import {
+  IsBoolean,
+  IsIn,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  MaxLength,
+  MinLength,
+} from 'class-validator';
+import {
+  DeliveryError,
+  type DeliveryResult,
+  type DeliveryTransport,
+  type Envelope,
+} from '../../src/plugin/contract';
+
+export const SPARKPOST_API_ROOTS = {
+  us: 'https://api.sparkpost.com',
+  eu: 'https://api.eu.sparkpost.com',
+} as const;
+
+/** Transmission options that keep SparkPost's hands off the content. */
+export const SPARKPOST_CONTENT_OPTIONS = {
+  open_tracking: false,
+  click_tracking: false,
+  inline_css: false,
+} as const;
+
+const TIMEOUT_MS = 30_000;
+
+export class SparkPostDeliverySettings {
+  /** An API key with the "Transmissions: Read/Write" permission (and "Account: Read-only" for verify). */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(512)
+  @Matches(/^[\x21-\x7e]+$/, { message: 'apiKey must be printable ASCII without spaces' })
+  apiKey!: string;
+
+  /** Where the account lives: `us` (api.sparkpost.com) or `eu` (api.eu.sparkpost.com). */
+  @IsOptional()
+  @IsIn(['us', 'eu'])
+  region: 'us' | 'eu' = 'us';
+
+  /** Another API root instead of the region's (Enterprise endpoint, proxy, test stand-in). */
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false })
+  @MaxLength(2048)
+  baseUrl?: string;
+
+  /**
+   * Send the envelope sender as `return_path`. Its domain must be a verified bounce domain at
+   * SparkPost; `false` leaves the return path to SparkPost's default.
+   */
+  @IsOptional()
+  @IsBoolean()
+  useEnvelopeSender = true;
+
+  /**
+   * `opaque` signs as application/pkcs7-mime, which SparkPost's substitution cannot reach;
+   * `detached` (multipart/signed, readable everywhere) is the default.
+   */
+  @IsOptional()
+  @IsIn(['detached', 'opaque'])
+  signatureFormat: 'detached' | 'opaque' = 'detached';
+}
+
+/** The API root for these settings: `baseUrl` if set, else the region's. */
+export function sparkpostApiRoot(s: SparkPostDeliverySettings): string {
+  return (s.baseUrl ?? SPARKPOST_API_ROOTS[s.region ?? 'us']).replace(/\/+$/, '');
+}
+
+interface ApiAnswer {
+  status: number;
+  json?: Record<string, unknown>;
+  text: string;
+}
+
+interface ApiError {
+  message?: string;
+  description?: string;
+  code?: string;
+}
+
+const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim().slice(0, 400);
+
+function describeErrors(errors: unknown): string | undefined {
+  if (!Array.isArray(errors) || errors.length === 0) return undefined;
+  return (errors as ApiError[])
+    .map(
+      (e) => [e.message, e.description].filter(Boolean).join(': ') + (e.code ? ` (${e.code})` : ''),
+    )
+    .join('; ');
+}
+
+function unreachable(e: unknown): DeliveryError {
+  const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  const why =
+    err?.name === 'TimeoutError'
+      ? `no answer within ${TIMEOUT_MS / 1000} s`
+      : // not err.message: a refused header value would be quoted in it
+        (err?.cause?.code ?? err?.cause?.message ?? 'the request could not be made');
+  return new DeliveryError(`SparkPost could not be reached: ${oneLine(why)}`, false, undefined, {
+    cause: e,
+  });
+}
+
+const MEANINGS: Record<number, string> = {
+  400: 'the request was refused',
+  401: 'the API key was refused or lacks the permission',
+  403: 'the API key or plan does not allow this',
+  404: 'no such API endpoint (check region and baseUrl)',
+  413: 'the message is too large for SparkPost',
+  420: 'a sending limit is reached; it will be retried',
+  422: 'the transmission was refused',
+  429: 'SparkPost is rate limiting; it will be retried',
+};
+
+/**
+ * 429 and 5xx are worth retrying, and so is 420: hourly and daily sending limits reset (a
+ * monthly one outlasts the retry window and ends as failed). Every other 4xx is a refusal.
+ */
+export function sparkpostFailure(answer: ApiAnswer): DeliveryError {
+  const { status } = answer;
+  const transient = status === 420 || status === 429 || status >= 500;
+  const meaning =
+    MEANINGS[status] ??
+    (status >= 500 ? 'SparkPost had a problem; it will be retried' : 'the request was refused');
+  const detail = describeErrors(answer.json?.errors) ?? answer.text;
+  return new DeliveryError(
+    `SparkPost answered ${status}: ${meaning}`,
+    !transient,
+    oneLine(`${status} ${detail}`),
+  );
+}
+
+/**
+ * The message as a JSON string whose UTF-8 encoding is exactly its bytes: 7-bit bytes (what
+ * the signer writes) read as latin1, otherwise the bytes must be valid UTF-8.
+ */
+export function rfc822String(raw: Buffer): string {
+  if (!raw.some((b) => b > 0x7f)) return raw.toString('latin1');
+  const text = raw.toString('utf8');
+  if (Buffer.from(text, 'utf8').equals(raw)) return text;
+  throw new DeliveryError(
+    'the message has 8-bit bytes that are not UTF-8, and SparkPost takes it as a JSON string',
+    true,
+  );
+}
+
+/**
+ * SparkPost applies its substitution language to the first text/plain and text/html parts of
+ * RFC822 content. In a multipart/signed message those parts are signed, so `{{` there would
+ * be replaced and the signature broken: such a message is refused rather than sent broken.
+ */
+function checkSubstitutionSafe(raw: Buffer): void {
+  const headerEnd = raw.indexOf('\r\n\r\n');
+  if (headerEnd < 0) return;
+  const header = raw.toString('latin1', 0, headerEnd);
+  if (!/^content-type:[ \t]*multipart\/signed/im.test(header)) return;
+  if (raw.indexOf('{{', headerEnd) >= 0) {
+    throw new DeliveryError(
+      'the signed content contains "{{", which SparkPost would treat as substitution syntax ' +
+        'and replace, breaking the signature; use signatureFormat "opaque" for this tenant',
+      true,
+    );
+  }
+}
+
+export class SparkPostTransport implements DeliveryTransport<SparkPostDeliverySettings> {
+  readonly id = 'sparkpost';
+  readonly settings = SparkPostDeliverySettings;
+  readonly secretFields = ['apiKey'];
+
+  signatureFormat(s: SparkPostDeliverySettings): 'detached' | 'opaque' {
+    return s.signatureFormat ?? 'detached';
+  }
+
+  async send(
+    signed: Buffer,
+    envelope: Envelope,
+    s: SparkPostDeliverySettings,
+  ): Promise<DeliveryResult> {
+    if (envelope.to.length === 0) {
+      throw new DeliveryError('the message has no recipients', true);
+    }
+    checkSubstitutionSafe(signed);
+    const transmission: Record<string, unknown> = {
+      options: SPARKPOST_CONTENT_OPTIONS,
+      recipients: envelope.to.map((email) => ({ address: { email } })),
+      content: { email_rfc822: rfc822String(signed) },
+    };
+    if ((s.useEnvelopeSender ?? true) && envelope.from) transmission.return_path = envelope.from;
+    const answer = await this.call(
+      s,
+      'POST',
+      '/api/v1/transmissions',
+      JSON.stringify(transmission),
+    );
+    if (answer.status < 200 || answer.status >= 300) throw sparkpostFailure(answer);
+    const results = (answer.json?.results ?? {}) as Record<string, unknown>;
+    const id = typeof results.id === 'string' ? results.id : undefined;
+    const accepted = Number(results.total_accepted_recipients ?? envelope.to.length);
+    const rejected = Number(results.total_rejected_recipients ?? 0);
+    const rcptErrors = describeErrors(results.rcpt_to_errors);
+    const summary = oneLine(
+      `${answer.status} transmission ${id ?? '(no id)'}: ${accepted} accepted, ${rejected} rejected` +
+        (rcptErrors ? ` (${rcptErrors})` : ''),
+    );
+    if (accepted === 0) {
+      throw new DeliveryError('SparkPost accepted none of the recipients', true, summary);
+    }
+    return { providerMessageId: id, response: summary };
+  }
+
+  /** Reads the account with the key: proves the key (it needs "Account: Read-only"). */
+  async verify(s: SparkPostDeliverySettings): Promise<void> {
+    const answer = await this.call(s, 'GET', '/api/v1/account');
+    if (answer.status !== 200) throw sparkpostFailure(answer);
+  }
+
+  private async call(
+    s: SparkPostDeliverySettings,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: string,
+  ): Promise<ApiAnswer> {
+    const headers: Record<string, string> = { authorization: s.apiKey, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(sparkpostApiRoot(s) + path, {
+        method,
+        body,
+        headers,
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+    } catch (e) {
+      throw unreachable(e);
+    }
+    const text = await res.text().catch(() => '');
+    let json: Record<string, unknown> | undefined;
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (parsed && typeof parsed === 'object') json = parsed as Record<string, unknown>;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, json, text };
+  }
+}
