@@ -26,9 +26,17 @@ import { MailgunPlugin } from '../plugins/mailgun/mailgun.module';
 import { SparkPostPlugin } from '../plugins/sparkpost/sparkpost.module';
 import { SendgridPlugin } from '../plugins/sendgrid/sendgrid.module';
 import { PostmarkPlugin } from '../plugins/postmark/postmark.module';
+import { SesPlugin } from '../plugins/ses/ses.module';
 
 /** Every plugin, in one list. */
-const PLUGINS = [SmtpPlugin, MailgunPlugin, SparkPostPlugin, SendgridPlugin, PostmarkPlugin];
+const PLUGINS = [
+  SmtpPlugin,
+  SesPlugin,
+  MailgunPlugin,
+  SparkPostPlugin,
+  SendgridPlugin,
+  PostmarkPlugin,
+];
 
 /** The relay service. Plugins are registered in one list here as they arrive. */
 @Module({})

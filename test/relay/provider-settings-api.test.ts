@@ -19,6 +19,11 @@ after(() => app.close());
 const SECRET = 'provider-secret-Zq81xWv3';
 const CASES: { transport: string; body: Record<string, unknown>; secretPath: string[] }[] = [
   {
+    transport: 'ses',
+    body: { region: 'eu-west-1', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: SECRET },
+    secretPath: ['secretAccessKey'],
+  },
+  {
     transport: 'mailgun',
     body: { apiKey: SECRET, domain: 'mg.example.com', region: 'eu' },
     secretPath: ['apiKey'],
@@ -58,7 +63,7 @@ test('the list of transports names every provider', async () => {
     body: { transport: 'carrier-pigeon' },
   });
   assert.equal(r.status, 400);
-  for (const t of ['mailgun', 'postmark', 'sendgrid', 'smtp', 'sparkpost']) {
+  for (const t of ['mailgun', 'postmark', 'sendgrid', 'ses', 'smtp', 'sparkpost']) {
     assert.match(r.json.error.message, new RegExp(t));
   }
 });

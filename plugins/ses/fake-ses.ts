@@ -1,0 +1,176 @@
+/**
+ * Test stand-in for the Amazon SES API v2 on 127.0.0.1: `POST /v2/email/outbound-emails`
+ * (SendEmail) and `GET /v2/email/account` (GetAccount). It checks each request's SigV4
+ * signature against the one key it knows, records what it receives (Content.Raw.Data
+ * decoded) and answers as SES does, or with a scripted error: status, `x-amzn-ErrorType`
+ * header and `{"message": …}` body.
+ */
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeSesKey {
+  accessKeyId: string;
+  secretAccessKey: string;
+  region: string;
+}
+
+export interface FakeSesRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  /** The JSON body, parsed ({} for GET). */
+  body: Record<string, unknown>;
+  /** SendEmail's Content.Raw.Data, base64-decoded. */
+  raw?: Buffer;
+}
+
+export interface ScriptedError {
+  status: number;
+  type: string;
+  message: string;
+  /** The Date header of the answer (a server clock the client disagrees with). */
+  date?: Date;
+}
+
+const hmac = (key: Buffer | string, data: string): Buffer =>
+  createHmac('sha256', key).update(data, 'utf8').digest();
+const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
+
+const AUTH =
+  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/ses\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/;
+
+/** Why the request's signature is not one `key` made, or undefined when it is. */
+function signatureProblem(req: IncomingMessage, body: Buffer, key: FakeSesKey): string | undefined {
+  const m = AUTH.exec(String(req.headers.authorization ?? ''));
+  if (!m) return 'missing or malformed AWS4-HMAC-SHA256 Authorization header';
+  const [, keyId, date, region, signedHeaders, signature] = m;
+  if (keyId !== key.accessKeyId) return 'unknown access key id';
+  if (region !== key.region) return `credential scope is for ${region}, not ${key.region}`;
+  const amzDate = String(req.headers['x-amz-date'] ?? '');
+  if (!amzDate.startsWith(date)) return 'x-amz-date does not match the credential scope';
+  const url = new URL(req.url ?? '/', 'http://fake');
+  const query = [...url.searchParams].map(([k, v]) => `${k}=${v}`).sort();
+  const names = signedHeaders.split(';');
+  if (!names.includes('host') || !names.includes('x-amz-date')) return 'host is not signed';
+  const canonicalHeaders = names
+    .map(
+      (n) =>
+        `${n}:${String(req.headers[n] ?? '')
+          .trim()
+          .replace(/\s+/g, ' ')}\n`,
+    )
+    .join('');
+  const canonical = [
+    req.method,
+    url.pathname,
+    query.join('&'),
+    canonicalHeaders,
+    signedHeaders,
+    sha256(body),
+  ].join('\n');
+  const scope = `${date}/${region}/ses/aws4_request`;
+  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n');
+  const signingKey = ['ses', 'aws4_request'].reduce(
+    (k, part) => hmac(k, part),
+    hmac(hmac(`AWS4${key.secretAccessKey}`, date), region),
+  );
+  return hmac(signingKey, toSign).toString('hex') === signature ? undefined : 'signature mismatch';
+}
+
+function parseJson(bytes: Buffer): Record<string, unknown> {
+  try {
+    return bytes.length ? (JSON.parse(bytes.toString('utf8')) as Record<string, unknown>) : {};
+  } catch {
+    return { unparsable: bytes.toString('latin1') };
+  }
+}
+
+export class FakeSes {
+  readonly requests: FakeSesRequest[] = [];
+  /** Answered in turn, one per request, before any normal answer. */
+  readonly script: (ScriptedError | 'hang')[] = [];
+  sendingEnabled = true;
+  private readonly server = createServer((req, res) => this.handle(req, res));
+
+  constructor(private readonly key: FakeSesKey) {}
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const bytes = Buffer.concat(chunks);
+      const body = parseJson(bytes);
+      const path = new URL(req.url ?? '/', 'http://fake').pathname;
+      const data = (body.Content as { Raw?: { Data?: unknown } } | undefined)?.Raw?.Data;
+      const raw = typeof data === 'string' ? Buffer.from(data, 'base64') : undefined;
+      this.requests.push({ method: req.method ?? '', path, headers: req.headers, body, raw });
+      const scripted = this.script.shift();
+      if (scripted === 'hang') return;
+      if (scripted) return this.error(res, scripted);
+      const problem = signatureProblem(req, bytes, this.key);
+      if (problem === 'unknown access key id') {
+        return this.error(res, {
+          status: 403,
+          type: 'UnrecognizedClientException',
+          message: 'The security token included in the request is invalid.',
+        });
+      }
+      if (problem) {
+        return this.error(res, {
+          status: 403,
+          type: 'InvalidSignatureException',
+          message: `The request signature we calculated does not match the signature you provided (${problem}).`,
+        });
+      }
+      if (req.method === 'POST' && path === '/v2/email/outbound-emails') {
+        if (!raw || raw.toString('base64') !== data) {
+          return this.error(res, { status: 400, type: 'BadRequestException', message: 'Raw' });
+        }
+        const id = `0102019${randomBytes(8).toString('hex')}-${randomUUID()}-000000`;
+        return this.json(res, 200, { MessageId: id });
+      }
+      if (req.method === 'GET' && path === '/v2/email/account') {
+        return this.json(res, 200, {
+          SendingEnabled: this.sendingEnabled,
+          ProductionAccessEnabled: true,
+          EnforcementStatus: this.sendingEnabled ? 'HEALTHY' : 'SHUTDOWN',
+          SendQuota: { Max24HourSend: 50000, MaxSendRate: 14, SentLast24Hours: 0 },
+        });
+      }
+      this.error(res, { status: 404, type: 'NotFoundException', message: `no route ${path}` });
+    });
+  }
+
+  private json(res: ServerResponse, status: number, body: object, type?: string, date?: Date) {
+    if (date) res.setHeader('date', date.toUTCString());
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'x-amzn-requestid': randomUUID(),
+      ...(type
+        ? { 'x-amzn-errortype': `${type}:http://internal.amazon.com/coral/com.amazonaws.sesv2/` }
+        : {}),
+    });
+    res.end(JSON.stringify(body));
+  }
+
+  private error(res: ServerResponse, e: ScriptedError): void {
+    this.json(res, e.status, { message: e.message }, e.type, e.date);
+  }
+}
+
+export const startFakeSes = (key: FakeSesKey): Promise<FakeSes> => new FakeSes(key).start();
