@@ -19,7 +19,9 @@ import { CertificatesModule } from './certificates/certificates.module';
 import { SigningController } from './signing/signing.controller';
 import type { MasterKeyRing } from './certificates/key-vault';
 import { RelayModule } from './relay/relay.module';
+import { DkimModule } from './dkim/dkim.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { DomainsModule } from './domains/domains.module';
 import type { PluginContext, Role } from './plugin/contract';
 import { SmtpPlugin } from '../plugins/smtp/smtp.module';
 import { MailgunPlugin } from '../plugins/mailgun/mailgun.module';
@@ -64,8 +66,10 @@ export class AppModule implements NestModule {
         DatabaseModule.forRoot(db),
         TenantsModule,
         CertificatesModule,
+        DkimModule,
         RelayModule.register(env, context.role),
         WebhooksModule.register(env, context.role),
+        DomainsModule.register(context.env),
         ...PLUGINS.map((p) => p.register(context)),
       ],
       controllers: [HealthController, MetricsController, SigningController],

@@ -40,6 +40,11 @@ test('re-wraps every stored key under the new master key', async () => {
     },
   });
   assert.equal(d.status, 200, d.text);
+  const dkim = await app.request('PUT', `/v1/tenants/${tenant}/dkim`, {
+    ...op,
+    body: { domain: 'example.com', selector: 's1' },
+  });
+  assert.equal(dkim.status, 200, dkim.text);
   const newKey = randomBytes(32);
   const env = {
     DATABASE_URL: app.databaseUrl,
@@ -48,9 +53,9 @@ test('re-wraps every stored key under the new master key', async () => {
   };
   const first = await cli(['rotate-master-key'], { env });
   assert.equal(first.code, 0, show(first));
-  assert.match(first.stdout.toString(), /re-wrapped 3 key\(s\); 0 already/);
+  assert.match(first.stdout.toString(), /re-wrapped 4 key\(s\); 0 already/);
   const second = await cli(['rotate-master-key'], { env });
-  assert.match(second.stdout.toString(), /re-wrapped 0 key\(s\); 3 already/);
+  assert.match(second.stdout.toString(), /re-wrapped 0 key\(s\); 4 already/);
 
   const rows = await app.db.session.query<{
     id: string;

@@ -7,6 +7,7 @@
  *   3. drop MASTER_KEY_PREVIOUS.
  */
 import { webhookSecretOwner } from '../webhooks/subscriptions';
+import { dkimKeyOwner } from '../dkim/dkim-keys';
 import { and, eq, ne, sql } from 'drizzle-orm';
 import type { Database } from '../database/connection';
 import { certificates } from '../database/schema';
@@ -59,7 +60,7 @@ export async function rotateMasterKey(db: Database, ring: MasterKeyRing): Promis
   );
 }
 
-/** Other sealed secrets: upstream passwords and provider keys, webhook signing secrets. */
+/** Other sealed secrets: upstream passwords and provider keys, webhook secrets, DKIM keys. */
 const OTHER_SEALED = [
   {
     sql: 'SELECT tenant_id, tenant_id AS key, sealed_secrets AS sealed FROM delivery_settings WHERE sealed_secrets IS NOT NULL',
@@ -72,6 +73,12 @@ const OTHER_SEALED = [
     update:
       'UPDATE webhook_subscriptions SET sealed_secret = $1 WHERE id = $2 AND sealed_secret = $3',
     owner: (row: SealedRow) => webhookSecretOwner(row.tenant_id, row.key),
+  },
+  {
+    sql: 'SELECT tenant_id, tenant_id AS key, sealed_private_key AS sealed FROM dkim_keys',
+    update:
+      'UPDATE dkim_keys SET sealed_private_key = $1 WHERE tenant_id = $2 AND sealed_private_key = $3',
+    owner: (row: SealedRow) => dkimKeyOwner(row.tenant_id),
   },
 ];
 

@@ -24,6 +24,7 @@ Commands:
   rotate-master-key   re-wrap stored keys under a new MASTER_KEY
   serve     run the relay (HTTP on HTTP_PORT 8080, SMTP on SMTP_PORT 2525); --role to scale out
   demo      send a sample newsletter through a local relay and check its signature (needs Redis)
+  doctor    check whether a domain is ready to send from (SPF, DKIM, DMARC, S/MIME, unsubscribe)
 
 Run "smime-relay <command> --help" for a command's options.`;
 
@@ -83,6 +84,11 @@ export async function run(argv: string[]): Promise<number> {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { demoCommand } = require('./demo.command') as typeof import('./demo.command');
         return await demoCommand(rest);
+      }
+      case 'doctor': {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { doctorCommand } = require('./doctor.command') as typeof import('./doctor.command');
+        return await doctorCommand(rest);
       }
       case undefined:
       case '-h':

@@ -8,6 +8,7 @@ import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import type { Environment } from '../config/environment';
 import { CertificatesModule } from '../certificates/certificates.module';
 import { TenantsModule } from '../tenants/tenants.module';
+import { DkimModule } from '../dkim/dkim.module';
 import { SmtpCredentials } from '../tenants/smtp-credentials';
 import {
   INTAKE,
@@ -60,6 +61,7 @@ export class RelayModule {
         }),
         TenantsModule,
         CertificatesModule,
+        DkimModule,
       ],
       controllers: [DeliverySettingsController, MessagesController],
       providers: [

@@ -12,6 +12,8 @@ import type { DeliveryTransport } from '../plugin/contract';
 import { signMessage, SignatureCache } from '../smime';
 import { Metrics } from '../health/metrics';
 import { RecentBodies } from './recent-bodies';
+import { DkimKeys } from '../dkim/dkim-keys';
+import { dkimSign } from '../dkim/dkim-signer';
 import { Spool, type AttemptOutcome, type MessageForDelivery } from './spool';
 import { SigningIdentities } from './signing-identities';
 import { DeliverySettings } from './delivery-settings';
@@ -50,6 +52,7 @@ export class SignAndDeliver {
     private readonly delivery: DeliverySettings,
     private readonly metrics: Metrics,
     private readonly bodies: RecentBodies,
+    private readonly dkim: DkimKeys,
   ) {
     this.policy = retryPolicyFrom(env);
   }
@@ -109,6 +112,10 @@ export class SignAndDeliver {
           `no valid certificate of this tenant covers ${m.fromAddress}`,
         );
       }
+      // DKIM last, over the final bytes, so it covers the S/MIME structure as sent. Only
+      // when the key's domain aligns with From (else DMARC would ignore it): see DkimKeys.
+      const dkimKey = await this.dkim.signingKeyFor(m.tenantId, m.fromAddress);
+      if (dkimKey) signed = dkimSign(signed, dkimKey, now);
     } catch (e) {
       if (!(e instanceof RelayError)) throw e; // database or other trouble: the job is retried
       this.metrics.signatures.inc({ outcome: e.code });

@@ -1,0 +1,197 @@
+/**
+ * Per-tenant DKIM keys (table dkim_keys). The private key is PKCS#8 PEM sealed by the key
+ * vault (owner: tenant id and "dkim"); the public half is stored as the DNS record's p= value.
+ * The worker reads keys through a per-tenant cache that is valid while updated_at is unchanged.
+ */
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+} from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Database } from '../database/connection';
+import { DATABASE } from '../database/database.module';
+import { MASTER_KEYS } from '../config/tokens';
+import { MasterKeyRing, openPrivateKey, sealPrivateKey } from '../certificates/key-vault';
+import type { KeyOwner } from '../certificates/key-vault';
+import { RelayError } from '../plugin/relay-error';
+import { domainOf, domainsAlign, type DkimAlgorithm, type DkimSigningKey } from './dkim-signer';
+
+export interface DkimKeyView {
+  domain: string;
+  selector: string;
+  algorithm: DkimAlgorithm;
+  dnsRecord: { name: string; type: 'TXT'; value: string };
+}
+
+export interface DkimKeyRequest {
+  domain?: unknown;
+  selector?: unknown;
+  /** 'rsa' (default) or 'ed25519', for a generated key. */
+  keyType?: unknown;
+  /** A PEM private key (PKCS#8 or PKCS#1) to import instead of generating one. */
+  privateKey?: unknown;
+}
+
+interface DkimRow {
+  domain: string;
+  selector: string;
+  algorithm: DkimAlgorithm;
+  public_key: string;
+  sealed_private_key: Buffer;
+  updated_at: Date;
+}
+
+/** The key vault's owner of a tenant's DKIM key. */
+export const dkimKeyOwner = (tenantId: string): KeyOwner => ({ tenantId, certificateId: 'dkim' });
+const ownerOf = dkimKeyOwner;
+
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const SELECTOR = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+const invalid = (message: string) => new RelayError('invalid_request', message);
+
+/** The p= value: SubjectPublicKeyInfo for RSA (RFC 6376), the raw 32 bytes for Ed25519 (RFC 8463). */
+function publicKeyValue(privateKey: KeyObject): string {
+  const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
+  return (privateKey.asymmetricKeyType === 'ed25519' ? spki.subarray(-32) : spki).toString(
+    'base64',
+  );
+}
+
+function algorithmOf(key: KeyObject): DkimAlgorithm {
+  if (key.asymmetricKeyType === 'ed25519') return 'ed25519-sha256';
+  if (key.asymmetricKeyType === 'rsa') {
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (bits < 2048) throw invalid(`the RSA key has ${bits} bits; DKIM keys need at least 2048`);
+    return 'rsa-sha256';
+  }
+  throw invalid(`a DKIM key must be RSA or Ed25519, not ${key.asymmetricKeyType}`);
+}
+
+function importKey(pem: unknown): KeyObject {
+  if (typeof pem !== 'string') throw invalid('privateKey must be a PEM string');
+  try {
+    return createPrivateKey({ key: pem, format: 'pem' });
+  } catch {
+    throw invalid('privateKey is not a readable PEM private key (PKCS#8 or PKCS#1, unencrypted)');
+  }
+}
+
+function generate(keyType: unknown): KeyObject {
+  if (keyType === undefined || keyType === 'rsa') {
+    return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  }
+  if (keyType === 'ed25519') return generateKeyPairSync('ed25519').privateKey;
+  throw invalid('keyType must be "rsa" or "ed25519"');
+}
+
+function view(r: Pick<DkimRow, 'domain' | 'selector' | 'algorithm' | 'public_key'>): DkimKeyView {
+  const k = r.algorithm === 'ed25519-sha256' ? 'ed25519' : 'rsa';
+  return {
+    domain: r.domain,
+    selector: r.selector,
+    algorithm: r.algorithm,
+    dnsRecord: {
+      name: `${r.selector}._domainkey.${r.domain}`,
+      type: 'TXT',
+      value: `v=DKIM1; k=${k}; p=${r.public_key}`,
+    },
+  };
+}
+
+@Injectable()
+export class DkimKeys {
+  /** Opened keys per tenant, valid while the row's updated_at is unchanged. */
+  private readonly opened = new Map<string, { updatedAt: number; key: DkimSigningKey }>();
+
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(MASTER_KEYS) private readonly keys: MasterKeyRing,
+  ) {}
+
+  /** Generate or import the tenant's key; the domain must align with its certificates. */
+  async put(tenantId: string, body: DkimKeyRequest): Promise<DkimKeyView> {
+    const domain = typeof body.domain === 'string' ? body.domain.trim().toLowerCase() : '';
+    const selector = typeof body.selector === 'string' ? body.selector.trim().toLowerCase() : '';
+    if (!DOMAIN.test(domain)) throw invalid('domain must be a domain name such as example.com');
+    if (!SELECTOR.test(selector)) throw invalid('selector must be a DNS label such as s1');
+    await this.checkAlignment(tenantId, domain);
+    const privateKey =
+      body.privateKey !== undefined ? importKey(body.privateKey) : generate(body.keyType);
+    const algorithm = algorithmOf(privateKey);
+    const pem = Buffer.from(privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+    const sealed = sealPrivateKey(pem, ownerOf(tenantId), this.keys);
+    pem.fill(0);
+    const row = { domain, selector, algorithm, public_key: publicKeyValue(privateKey) };
+    await this.db.session.query(
+      `INSERT INTO dkim_keys (tenant_id, domain, selector, algorithm, public_key,
+                              sealed_private_key, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp())
+       ON CONFLICT (tenant_id) DO UPDATE SET domain = $2, selector = $3, algorithm = $4,
+         public_key = $5, sealed_private_key = $6, updated_at = clock_timestamp()`,
+      [tenantId, domain, selector, algorithm, row.public_key, sealed],
+    );
+    return view(row);
+  }
+
+  async get(tenantId: string): Promise<DkimKeyView | undefined> {
+    const [r] = await this.db.session.query<DkimRow>(
+      'SELECT domain, selector, algorithm, public_key FROM dkim_keys WHERE tenant_id = $1',
+      [tenantId],
+    );
+    return r ? view(r) : undefined;
+  }
+
+  async remove(tenantId: string): Promise<boolean> {
+    const rows = await this.db.session.query(
+      'DELETE FROM dkim_keys WHERE tenant_id = $1 RETURNING tenant_id',
+      [tenantId],
+    );
+    this.opened.delete(tenantId);
+    return rows.length > 0;
+  }
+
+  /** The key to sign a message from `fromAddress` with, if the tenant has one that aligns. */
+  async signingKeyFor(tenantId: string, fromAddress: string): Promise<DkimSigningKey | undefined> {
+    const [r] = await this.db.session.query<DkimRow>(
+      `SELECT domain, selector, algorithm, public_key, sealed_private_key, updated_at
+         FROM dkim_keys WHERE tenant_id = $1`,
+      [tenantId],
+    );
+    if (!r) {
+      this.opened.delete(tenantId);
+      return undefined;
+    }
+    if (!domainsAlign(domainOf(fromAddress), r.domain)) return undefined;
+    const updatedAt = new Date(r.updated_at).getTime();
+    const cached = this.opened.get(tenantId);
+    if (cached && cached.updatedAt === updatedAt) return cached.key;
+    const pem = openPrivateKey(Buffer.from(r.sealed_private_key), ownerOf(tenantId), this.keys);
+    const key: DkimSigningKey = {
+      domain: r.domain,
+      selector: r.selector,
+      algorithm: r.algorithm,
+      privateKey: createPrivateKey({ key: pem, format: 'pem' }),
+    };
+    pem.fill(0);
+    this.opened.set(tenantId, { updatedAt, key });
+    return key;
+  }
+
+  /** 400 when the tenant has active certificates and none of their addresses aligns. */
+  private async checkAlignment(tenantId: string, domain: string): Promise<void> {
+    const rows = await this.db.session.query<{ address: string }>(
+      `SELECT DISTINCT unnest(email_addresses) AS address FROM certificates
+        WHERE tenant_id = $1 AND status = 'active'`,
+      [tenantId],
+    );
+    const domains = [...new Set(rows.map((r) => domainOf(r.address)))].sort();
+    if (domains.length === 0 || domains.some((d) => domainsAlign(d, domain))) return;
+    throw invalid(
+      `the DKIM domain ${domain} does not align with the domains of the tenant's certificates ` +
+        `(${domains.join(', ')}); DMARC needs the DKIM domain to match the From domain`,
+    );
+  }
+}
