@@ -154,7 +154,20 @@ export class DkimKeys {
   }
 
   /** The key to sign a message from `fromAddress` with, if the tenant has one that aligns. */
-  async signingKeyFor(tenantId: string, fromAddress: string): Promise<DkimSigningKey | undefined> {
+  async signingKeyFor(
+    tenantId: string,
+    fromAddress: string,
+    updatedAt?: Date | null,
+  ): Promise<DkimSigningKey | undefined> {
+    // The caller's read already says whether there is a key and when it changed.
+    if (updatedAt === null) {
+      this.opened.delete(tenantId);
+      return undefined;
+    }
+    const known = this.opened.get(tenantId);
+    if (known && updatedAt && known.updatedAt === new Date(updatedAt).getTime()) {
+      return domainsAlign(domainOf(fromAddress), known.key.domain) ? known.key : undefined;
+    }
     const [r] = await this.db.session.query<DkimRow>(
       `SELECT domain, selector, algorithm, public_key, sealed_private_key, updated_at
          FROM dkim_keys WHERE tenant_id = $1`,
@@ -164,20 +177,21 @@ export class DkimKeys {
       this.opened.delete(tenantId);
       return undefined;
     }
-    if (!domainsAlign(domainOf(fromAddress), r.domain)) return undefined;
-    const updatedAt = new Date(r.updated_at).getTime();
+    const changedAt = new Date(r.updated_at).getTime();
     const cached = this.opened.get(tenantId);
-    if (cached && cached.updatedAt === updatedAt) return cached.key;
-    const pem = openPrivateKey(Buffer.from(r.sealed_private_key), ownerOf(tenantId), this.keys);
-    const key: DkimSigningKey = {
-      domain: r.domain,
-      selector: r.selector,
-      algorithm: r.algorithm,
-      privateKey: createPrivateKey({ key: pem, format: 'pem' }),
-    };
-    pem.fill(0);
-    this.opened.set(tenantId, { updatedAt, key });
-    return key;
+    let key = cached && cached.updatedAt === changedAt ? cached.key : undefined;
+    if (!key) {
+      const pem = openPrivateKey(Buffer.from(r.sealed_private_key), ownerOf(tenantId), this.keys);
+      key = {
+        domain: r.domain,
+        selector: r.selector,
+        algorithm: r.algorithm,
+        privateKey: createPrivateKey({ key: pem, format: 'pem' }),
+      };
+      pem.fill(0);
+      this.opened.set(tenantId, { updatedAt: changedAt, key });
+    }
+    return domainsAlign(domainOf(fromAddress), key.domain) ? key : undefined;
   }
 
   /** 400 when the tenant has active certificates and none of their addresses aligns. */

@@ -46,6 +46,8 @@ export interface MessageForDelivery {
   signingPolicy: 'require' | 'prefer';
   /** The valid certificate covering the From address that expires last, if any. */
   certificateId: string | null;
+  /** When the tenant's DKIM key last changed; null without one. */
+  dkimUpdatedAt: Date | null;
   /** Whether a webhook subscription of the tenant asks for `message.delivered`. */
   wantsDeliveredEvent: boolean;
   /** The tenant's delivery settings row, if any. */
@@ -138,6 +140,7 @@ export class Spool {
              AND m.from_address = ANY (c.email_addresses)
            ORDER BY c.not_after DESC, c.id LIMIT 1) AS certificate_id,
          d.transport, d.settings, d.sealed_secrets, d.updated_at AS delivery_updated_at,
+         (SELECT k.updated_at FROM dkim_keys k WHERE k.tenant_id = m.tenant_id) AS dkim_updated_at,
          EXISTS (SELECT 1 FROM webhook_subscriptions w WHERE w.tenant_id = m.tenant_id
            AND w.enabled AND 'message.delivered' = ANY (w.events)) AS wants_delivered_event
        FROM messages m JOIN tenants t ON t.id = m.tenant_id
@@ -161,6 +164,7 @@ export class Spool {
       signingPolicy: r.signing_policy,
       certificateId: r.certificate_id,
       wantsDeliveredEvent: r.wants_delivered_event,
+      dkimUpdatedAt: r.dkim_updated_at,
       delivery: r.transport
         ? {
             transport: r.transport,
