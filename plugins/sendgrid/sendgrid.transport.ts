@@ -19,15 +19,17 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
-import { createHash } from 'node:crypto';
-import { createTransport, type Transporter } from 'nodemailer';
-import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import {
   DeliveryError,
   type DeliveryResult,
   type DeliveryTransport,
   type Envelope,
 } from '../../src/plugin/contract';
+import {
+  PooledSmtpClient,
+  smtpDeliveryError,
+  type SmtpConnection,
+} from '../../src/plugin/smtp-client';
 
 export const SENDGRID_SMTP_HOST = 'smtp.sendgrid.net';
 /** SendGrid's SMTP username is this literal string; the API key is the password. */
@@ -88,43 +90,16 @@ export const SENDGRID_HEADER_LINES = Buffer.from(
   'latin1',
 );
 
-const TIMEOUTS = { connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 120_000 };
-
-function options(s: SendgridDeliverySettings): SMTPPool.Options {
+function connection(s: SendgridDeliverySettings): SmtpConnection {
   return {
-    pool: true,
     host: s.host ?? SENDGRID_SMTP_HOST,
     port: s.port ?? 587,
     secure: false,
     requireTLS: true,
     auth: { user: SENDGRID_SMTP_USER, pass: s.apiKey },
     tls: { rejectUnauthorized: s.rejectUnauthorized ?? true },
-    ...TIMEOUTS,
   };
 }
-
-/** What nodemailer puts on its errors. */
-interface SmtpFailure {
-  code?: string;
-  responseCode?: number;
-  response?: string;
-  command?: string;
-}
-
-/** Node and nodemailer codes of a connection that failed, timed out or broke off. */
-const CONNECTION_CODES = new Set([
-  'ECONNECTION',
-  'ETIMEDOUT',
-  'ESOCKET',
-  'EDNS',
-  'ETLS',
-  'EPROTOCOL',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-]);
-
-const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim().slice(0, 500);
 
 /**
  * SendGrid's documented SMTP replies as a verdict
@@ -135,44 +110,20 @@ const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim().slice(0, 50
  * fails or breaks off is tried again. The message never contains the API key.
  */
 export function sendgridDeliveryError(e: unknown): DeliveryError {
-  const err = (e ?? {}) as SmtpFailure;
-  const reply = typeof err.response === 'string' ? oneLine(err.response) : undefined;
-  const step = err.command ? /^(MAIL FROM|RCPT TO|[A-Z]+)/.exec(err.command)?.[0] : undefined;
-  const at = step ? ` at ${step}` : '';
-  const code = err.responseCode;
-  if (typeof code === 'number' && code >= 400 && code < 600) {
+  return smtpDeliveryError(e, 'SendGrid', (code, at) => {
     if (code === 535) {
-      return new DeliveryError(
-        `SendGrid refused the API key${at} (535): check apiKey and its Mail Send permission`,
-        true,
-        reply,
-        { cause: e },
-      );
+      return {
+        message: `SendGrid refused the API key${at} (535): check apiKey and its Mail Send permission`,
+        permanent: true,
+      };
     }
     if (code === 403) {
-      return new DeliveryError(
-        `SendGrid refused the sender${at} (403): the From address is not a verified Sender Identity`,
-        true,
-        reply,
-        { cause: e },
-      );
+      return {
+        message: `SendGrid refused the sender${at} (403): the From address is not a verified Sender Identity`,
+        permanent: true,
+      };
     }
-    const permanent = code >= 500;
-    const verdict = permanent ? 'refused the message' : 'deferred the message, try again later';
-    return new DeliveryError(`SendGrid ${verdict}${at} (${code})`, permanent, reply, { cause: e });
-  }
-  if (err.code && CONNECTION_CODES.has(err.code)) {
-    return new DeliveryError(`SendGrid could not be reached (${err.code})`, false, reply, {
-      cause: e,
-    });
-  }
-  if (err.code === 'EAUTH' || err.code === 'ENOAUTH' || err.code === 'ECONFIG') {
-    return new DeliveryError(`the SendGrid settings do not work (${err.code})`, true, reply, {
-      cause: e,
-    });
-  }
-  return new DeliveryError(`delivery to SendGrid failed (${err.code ?? 'unknown'})`, false, reply, {
-    cause: e,
+    return undefined;
   });
 }
 
@@ -180,23 +131,10 @@ export class SendgridTransport implements DeliveryTransport<SendgridDeliverySett
   readonly id = 'sendgrid';
   readonly settings = SendgridDeliverySettings;
   readonly secretFields = ['apiKey'];
-  /** One pool per distinct settings (keyed by a hash, so no key is kept in a map key). */
-  private readonly pools = new Map<string, Transporter>();
+  private readonly client = new PooledSmtpClient();
 
   signatureFormat(s: SendgridDeliverySettings): 'detached' | 'opaque' {
     return s.signatureFormat === 'detached' ? 'detached' : 'opaque';
-  }
-
-  private pool(s: SendgridDeliverySettings): Transporter {
-    const key = createHash('sha256')
-      .update(JSON.stringify(options(s)))
-      .digest('hex');
-    let pool = this.pools.get(key);
-    if (!pool) {
-      pool = createTransport(options(s));
-      this.pools.set(key, pool);
-    }
-    return pool;
   }
 
   async send(
@@ -204,34 +142,27 @@ export class SendgridTransport implements DeliveryTransport<SendgridDeliverySett
     envelope: Envelope,
     s: SendgridDeliverySettings,
   ): Promise<DeliveryResult> {
-    let info: { response?: unknown };
     try {
-      info = await this.pool(s).sendMail({
-        envelope: { from: envelope.from, to: envelope.to },
-        raw: Buffer.concat([SENDGRID_HEADER_LINES, signed]),
-      });
+      return await this.client.send(
+        connection(s),
+        envelope,
+        Buffer.concat([SENDGRID_HEADER_LINES, signed]),
+      );
     } catch (e) {
       throw sendgridDeliveryError(e);
     }
-    const response = typeof info.response === 'string' ? info.response : undefined;
-    const queued = response && /queued as ([^\s]+)/i.exec(response);
-    return { response, providerMessageId: queued ? queued[1] : undefined };
   }
 
   /** Connect, STARTTLS and AUTH with the API key; no mail is sent. */
   async verify(s: SendgridDeliverySettings): Promise<void> {
-    const probe = createTransport({ ...options(s), pool: false });
     try {
-      await probe.verify();
+      await this.client.verify(connection(s));
     } catch (e) {
       throw sendgridDeliveryError(e);
-    } finally {
-      probe.close();
     }
   }
 
   async close(): Promise<void> {
-    for (const pool of this.pools.values()) pool.close();
-    this.pools.clear();
+    this.client.close();
   }
 }

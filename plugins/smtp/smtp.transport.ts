@@ -14,10 +14,8 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { createHash } from 'node:crypto';
-import { createTransport, type Transporter } from 'nodemailer';
-import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import type { DeliveryResult, DeliveryTransport, Envelope } from '../../src/plugin/contract';
+import { PooledSmtpClient, type SmtpConnection } from '../../src/plugin/smtp-client';
 
 export class SmtpAuthSettings {
   @IsString()
@@ -71,11 +69,8 @@ export class SmtpDeliverySettings {
   auth?: SmtpAuthSettings;
 }
 
-const TIMEOUTS = { connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 120_000 };
-
-function options(s: SmtpDeliverySettings): SMTPPool.Options {
+function connection(s: SmtpDeliverySettings): SmtpConnection {
   return {
-    pool: true,
     host: s.host,
     port: s.port,
     secure: s.secure,
@@ -84,7 +79,6 @@ function options(s: SmtpDeliverySettings): SMTPPool.Options {
     maxMessages: 1000,
     auth: s.auth ? { user: s.auth.user, pass: s.auth.pass } : undefined,
     tls: { rejectUnauthorized: s.rejectUnauthorized },
-    ...TIMEOUTS,
   };
 }
 
@@ -92,42 +86,17 @@ export class SmtpTransport implements DeliveryTransport<SmtpDeliverySettings> {
   readonly id = 'smtp';
   readonly settings = SmtpDeliverySettings;
   readonly secretFields = ['auth.pass'];
-  /** One pool per distinct settings (the key is a hash, so no secret is kept as a key). */
-  private readonly pools = new Map<string, Transporter>();
+  private readonly client = new PooledSmtpClient();
 
-  private pool(s: SmtpDeliverySettings): Transporter {
-    const key = createHash('sha256')
-      .update(JSON.stringify(options(s)))
-      .digest('hex');
-    let pool = this.pools.get(key);
-    if (!pool) {
-      pool = createTransport(options(s));
-      this.pools.set(key, pool);
-    }
-    return pool;
+  send(signed: Buffer, envelope: Envelope, s: SmtpDeliverySettings): Promise<DeliveryResult> {
+    return this.client.send(connection(s), envelope, signed);
   }
 
-  async send(signed: Buffer, envelope: Envelope, s: SmtpDeliverySettings): Promise<DeliveryResult> {
-    const info = await this.pool(s).sendMail({
-      envelope: { from: envelope.from, to: envelope.to },
-      raw: signed,
-    });
-    const response = typeof info.response === 'string' ? info.response : undefined;
-    const queued = response && /queued as ([^\s]+)/i.exec(response);
-    return { response, providerMessageId: queued ? queued[1] : undefined };
-  }
-
-  async verify(s: SmtpDeliverySettings): Promise<void> {
-    const probe = createTransport({ ...options(s), pool: false });
-    try {
-      await probe.verify();
-    } finally {
-      probe.close();
-    }
+  verify(s: SmtpDeliverySettings): Promise<void> {
+    return this.client.verify(connection(s));
   }
 
   async close(): Promise<void> {
-    for (const pool of this.pools.values()) pool.close();
-    this.pools.clear();
+    this.client.close();
   }
 }

@@ -1,0 +1,121 @@
+/**
+ * Sending finished messages over SMTP for transports (any relay host, SendGrid, Postmark):
+ * one nodemailer pool per distinct connection settings, the raw bytes sent as they are with
+ * the given envelope, and the pieces each transport needs to judge a failure.
+ */
+import { createHash } from 'node:crypto';
+import { createTransport, type Transporter } from 'nodemailer';
+import type SMTPPool from 'nodemailer/lib/smtp-pool';
+import { DeliveryError, type DeliveryResult, type Envelope } from './contract';
+
+export type SmtpConnection = Omit<SMTPPool.Options, 'pool'>;
+
+/** Time limits for connect, greeting and an idle socket. */
+export const SMTP_TIMEOUTS = {
+  connectionTimeout: 30_000,
+  greetingTimeout: 30_000,
+  socketTimeout: 120_000,
+};
+
+/** What nodemailer puts on the errors it throws. */
+export interface SmtpFailure {
+  code?: string;
+  responseCode?: number;
+  response?: string;
+  command?: string;
+}
+
+/** Node and nodemailer codes of a connection that failed, timed out or broke off. */
+export const SMTP_CONNECTION_CODES: ReadonlySet<string> = new Set([
+  'ECONNECTION',
+  'ETIMEDOUT',
+  'ESOCKET',
+  'EDNS',
+  'ETLS',
+  'EPROTOCOL',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+]);
+
+/** A reply or message as one line of at most 500 characters. */
+export const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim().slice(0, 500);
+
+export class PooledSmtpClient {
+  /** Keyed by a hash of the settings, so no password is kept as a map key. */
+  private readonly pools = new Map<string, Transporter>();
+
+  private pool(connection: SmtpConnection): Transporter {
+    const options = { ...SMTP_TIMEOUTS, ...connection, pool: true } as SMTPPool.Options;
+    const key = createHash('sha256').update(JSON.stringify(options)).digest('hex');
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = createTransport(options);
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  /**
+   * Send `raw` unchanged with `envelope`; the upstream's "queued as X" becomes the message id.
+   * nodemailer's errors are thrown as they are, for the transport to judge.
+   */
+  async send(connection: SmtpConnection, envelope: Envelope, raw: Buffer): Promise<DeliveryResult> {
+    const info = await this.pool(connection).sendMail({
+      envelope: { from: envelope.from, to: envelope.to },
+      raw,
+    });
+    const response = typeof info.response === 'string' ? info.response : undefined;
+    const queued = response && /queued as ([^\s]+)/i.exec(response);
+    return { response, providerMessageId: queued ? queued[1] : undefined };
+  }
+
+  /** Connect, STARTTLS and AUTH on a connection of its own; no mail is sent. */
+  async verify(connection: SmtpConnection): Promise<void> {
+    const probe = createTransport({ ...SMTP_TIMEOUTS, ...connection, pool: false });
+    try {
+      await probe.verify();
+    } finally {
+      probe.close();
+    }
+  }
+
+  close(): void {
+    for (const pool of this.pools.values()) pool.close();
+    this.pools.clear();
+  }
+}
+
+/**
+ * A provider's SMTP failure as a verdict: 4xx replies are deferrals and 5xx refusals unless
+ * `special` says otherwise for a code (with its own sentence); connection failures are
+ * tried again; nodemailer's EAUTH, ENOAUTH and ECONFIG mean the settings do not work.
+ * Messages name the SMTP step and code, never a password or key.
+ */
+export function smtpDeliveryError(
+  e: unknown,
+  provider: string,
+  special?: (code: number, at: string) => { message: string; permanent: boolean } | undefined,
+): DeliveryError {
+  const err = (e ?? {}) as SmtpFailure;
+  const reply = typeof err.response === 'string' ? oneLine(err.response) : undefined;
+  const step = err.command ? /^(MAIL FROM|RCPT TO|[A-Z]+)/.exec(err.command)?.[0] : undefined;
+  const at = step ? ` at ${step}` : '';
+  const code = err.responseCode;
+  const fail = (message: string, permanent: boolean): DeliveryError =>
+    new DeliveryError(message, permanent, reply, { cause: e });
+  if (typeof code === 'number' && code >= 400 && code < 600) {
+    const own = special?.(code, at);
+    if (own) return fail(own.message, own.permanent);
+    const permanent = code >= 500;
+    const verdict = permanent ? 'refused the message' : 'deferred the message, try again later';
+    return fail(`${provider} ${verdict}${at} (${code})`, permanent);
+  }
+  if (err.code && SMTP_CONNECTION_CODES.has(err.code)) {
+    return fail(`${provider} could not be reached (${err.code})`, false);
+  }
+  if (err.code === 'EAUTH' || err.code === 'ENOAUTH' || err.code === 'ECONFIG') {
+    return fail(`the ${provider} settings do not work (${err.code})`, true);
+  }
+  return fail(`delivery to ${provider} failed (${err.code ?? 'unknown'})`, false);
+}
