@@ -1,14 +1,12 @@
 import 'reflect-metadata';
+import {
+  selfSignedCertificate,
+  startProviderSmtpFake,
+} from '../../test/helpers/provider-smtp-fake';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import { SMTPServer } from 'smtp-server';
 import { DeliveryError } from '../../src/plugin/contract';
 import { classifyDeliveryError } from '../../src/relay/delivery-errors';
 import { loadSigningIdentity, signMessage, type SigningIdentity } from '../../src/smime';
@@ -25,86 +23,18 @@ import {
 const API_KEY = 'SG.test-key.0123456789abcdef';
 const ENVELOPE = { from: 'bounces@example.com', to: ['reader@example.net'] };
 
-interface Received {
-  raw: Buffer;
-  from: string;
-  to: string[];
-}
-interface Login {
-  username: string;
-  password: string;
-  overTls: boolean;
-}
-type Reply = (n: number) => { code: number; text: string } | undefined;
-
 /**
  * A loopback stand-in for smtp.sendgrid.net: STARTTLS with a self-signed certificate, AUTH
  * required (user "apikey", the API key as password, 535 otherwise, as SendGrid answers), and
  * a scripted reply to each message (else "250 Ok: queued as sg-<n>").
  */
-async function startFakeSendgrid(tls: { key: Buffer; cert: Buffer }) {
-  const fake = {
-    port: 0,
-    received: [] as Received[],
-    logins: [] as Login[],
-    reply: (() => undefined) as Reply,
-    data: 0,
-  };
-  const server = new SMTPServer({
-    ...tls,
-    logger: false,
-    authMethods: ['PLAIN', 'LOGIN'],
-    onAuth(auth, session, done) {
-      fake.logins.push({
-        username: auth.username ?? '',
-        password: auth.password ?? '',
-        overTls: session.secure,
-      });
-      if (auth.username === 'apikey' && auth.password === API_KEY)
-        return done(null, { user: 'apikey' });
-      done(
-        Object.assign(new Error('Authentication failed: Bad username / password'), {
-          responseCode: 535,
-        }),
-      );
-    },
-    onData(stream, session, done) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const n = fake.data++;
-        const r = fake.reply(n);
-        if (r) return done(Object.assign(new Error(r.text), { responseCode: r.code }));
-        fake.received.push({
-          raw: Buffer.concat(chunks),
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((a) => a.address),
-        });
-        done(null, `Ok: queued as sg-${n}`);
-      });
-    },
+function startFakeSendgrid(tls: { key: Buffer; cert: Buffer }) {
+  return startProviderSmtpFake({
+    tls,
+    accepts: (u, p) => u === 'apikey' && p === API_KEY,
+    refusal: 'Authentication failed: Bad username / password',
+    accepted: (n) => `Ok: queued as sg-${n}`,
   });
-  server.on('error', () => undefined);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  fake.port = (server.server.address() as { port: number }).port;
-  return { fake, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-async function selfSignedCertificate(): Promise<{ key: Buffer; cert: Buffer }> {
-  const dir = await mkdtemp(join(tmpdir(), 'fake-sendgrid-tls-'));
-  try {
-    // prettier-ignore
-    await promisify(execFile)('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '2',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ]);
-    return {
-      key: await readFile(join(dir, 'key.pem')),
-      cert: await readFile(join(dir, 'cert.pem')),
-    };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 function settingsFor(plain: Record<string, unknown>): SendgridDeliverySettings {
