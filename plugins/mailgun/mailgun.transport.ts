@@ -11,6 +11,8 @@ import {
   type DeliveryTransport,
   type Envelope,
 } from '../../src/plugin/contract';
+import { callProviderApi, type ApiAnswer } from '../../src/plugin/http-api';
+import { oneLine } from '../../src/plugin/smtp-client';
 
 export const MAILGUN_API_ROOTS = {
   us: 'https://api.mailgun.net',
@@ -24,7 +26,6 @@ export const MAILGUN_TRACKING_OFF: readonly [string, string][] = [
   ['o:tracking-clicks', 'no'],
 ];
 
-const TIMEOUT_MS = 30_000;
 const DOMAIN_NAME =
   /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
 
@@ -56,28 +57,6 @@ export class MailgunDeliverySettings {
 /** The API root for these settings: `baseUrl` if set, else the region's. */
 export function mailgunApiRoot(s: MailgunDeliverySettings): string {
   return (s.baseUrl ?? MAILGUN_API_ROOTS[s.region ?? 'us']).replace(/\/+$/, '');
-}
-
-interface ApiAnswer {
-  status: number;
-  /** The parsed JSON body, or undefined when the body was not JSON. */
-  json?: Record<string, unknown>;
-  text: string;
-}
-
-const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim().slice(0, 400);
-
-/** What went wrong on the way, without the URL's query or any header. */
-function unreachable(e: unknown): DeliveryError {
-  const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  const why =
-    err?.name === 'TimeoutError'
-      ? `no answer within ${TIMEOUT_MS / 1000} s`
-      : // not err.message: a refused header value would be quoted in it
-        (err?.cause?.code ?? err?.cause?.message ?? 'the request could not be made');
-  return new DeliveryError(`Mailgun could not be reached: ${oneLine(why)}`, false, undefined, {
-    cause: e,
-  });
 }
 
 const MEANINGS: Record<number, string> = {
@@ -164,28 +143,11 @@ export class MailgunTransport implements DeliveryTransport<MailgunDeliverySettin
     path: string,
     body?: FormData,
   ): Promise<ApiAnswer> {
-    const root = mailgunApiRoot(s);
     const auth = `Basic ${Buffer.from(`api:${s.apiKey}`, 'utf8').toString('base64')}`;
-    let res: Response;
-    try {
-      res = await fetch(root + path, {
-        method,
-        body,
-        headers: { authorization: auth, accept: 'application/json' },
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-    } catch (e) {
-      throw unreachable(e);
-    }
-    // A body cut off after the status line still leaves the status to decide by.
-    const text = await res.text().catch(() => '');
-    let json: Record<string, unknown> | undefined;
-    try {
-      const parsed: unknown = JSON.parse(text);
-      if (parsed && typeof parsed === 'object') json = parsed as Record<string, unknown>;
-    } catch {
-      // not JSON: keep the text
-    }
-    return { status: res.status, json, text };
+    return callProviderApi('Mailgun', mailgunApiRoot(s) + path, {
+      method,
+      body,
+      headers: { authorization: auth, accept: 'application/json' },
+    });
   }
 }

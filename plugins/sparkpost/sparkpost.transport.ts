@@ -20,6 +20,8 @@ import {
   type DeliveryTransport,
   type Envelope,
 } from '../../src/plugin/contract';
+import { callProviderApi, type ApiAnswer } from '../../src/plugin/http-api';
+import { oneLine } from '../../src/plugin/smtp-client';
 
 export const SPARKPOST_API_ROOTS = {
   us: 'https://api.sparkpost.com',
@@ -32,8 +34,6 @@ export const SPARKPOST_CONTENT_OPTIONS = {
   click_tracking: false,
   inline_css: false,
 } as const;
-
-const TIMEOUT_MS = 30_000;
 
 export class SparkPostDeliverySettings {
   /** An API key with the "Transmissions: Read/Write" permission (and "Account: Read-only" for verify). */
@@ -76,19 +76,11 @@ export function sparkpostApiRoot(s: SparkPostDeliverySettings): string {
   return (s.baseUrl ?? SPARKPOST_API_ROOTS[s.region ?? 'us']).replace(/\/+$/, '');
 }
 
-interface ApiAnswer {
-  status: number;
-  json?: Record<string, unknown>;
-  text: string;
-}
-
 interface ApiError {
   message?: string;
   description?: string;
   code?: string;
 }
-
-const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim().slice(0, 400);
 
 function describeErrors(errors: unknown): string | undefined {
   if (!Array.isArray(errors) || errors.length === 0) return undefined;
@@ -97,18 +89,6 @@ function describeErrors(errors: unknown): string | undefined {
       (e) => [e.message, e.description].filter(Boolean).join(': ') + (e.code ? ` (${e.code})` : ''),
     )
     .join('; ');
-}
-
-function unreachable(e: unknown): DeliveryError {
-  const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  const why =
-    err?.name === 'TimeoutError'
-      ? `no answer within ${TIMEOUT_MS / 1000} s`
-      : // not err.message: a refused header value would be quoted in it
-        (err?.cause?.code ?? err?.cause?.message ?? 'the request could not be made');
-  return new DeliveryError(`SparkPost could not be reached: ${oneLine(why)}`, false, undefined, {
-    cause: e,
-  });
 }
 
 const MEANINGS: Record<number, string> = {
@@ -233,25 +213,6 @@ export class SparkPostTransport implements DeliveryTransport<SparkPostDeliverySe
   ): Promise<ApiAnswer> {
     const headers: Record<string, string> = { authorization: s.apiKey, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
-    try {
-      res = await fetch(sparkpostApiRoot(s) + path, {
-        method,
-        body,
-        headers,
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-    } catch (e) {
-      throw unreachable(e);
-    }
-    const text = await res.text().catch(() => '');
-    let json: Record<string, unknown> | undefined;
-    try {
-      const parsed: unknown = JSON.parse(text);
-      if (parsed && typeof parsed === 'object') json = parsed as Record<string, unknown>;
-    } catch {
-      // not JSON: keep the text
-    }
-    return { status: res.status, json, text };
+    return callProviderApi('SparkPost', sparkpostApiRoot(s) + path, { method, body, headers });
   }
 }
