@@ -1,11 +1,12 @@
 import {
+  Inject,
   Module,
   ValidationPipe,
   type DynamicModule,
   type MiddlewareConsumer,
   type NestModule,
 } from '@nestjs/common';
-import { jsonBody, rawMessageBody } from './common/raw-body';
+import { INBOUND_ROUTES, inboundJsonBody, jsonBody, rawMessageBody } from './common/raw-body';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ErrorFilter } from './common/error.filter';
 import type { Environment } from './config/environment';
@@ -21,6 +22,7 @@ import type { MasterKeyRing } from './certificates/key-vault';
 import { RelayModule } from './relay/relay.module';
 import { DkimModule } from './dkim/dkim.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { IntegrationsModule } from './integrations/integrations.module';
 import { DomainsModule } from './domains/domains.module';
 import type { PluginContext, Role } from './plugin/contract';
 import { SmtpPlugin } from '../plugins/smtp/smtp.module';
@@ -29,6 +31,8 @@ import { SparkPostPlugin } from '../plugins/sparkpost/sparkpost.module';
 import { SendgridPlugin } from '../plugins/sendgrid/sendgrid.module';
 import { PostmarkPlugin } from '../plugins/postmark/postmark.module';
 import { SesPlugin } from '../plugins/ses/ses.module';
+import { ListmonkPlugin } from '../plugins/listmonk/listmonk.module';
+import { MauticPlugin } from '../plugins/mautic/mautic.module';
 
 /** Every plugin, in one list. */
 const PLUGINS = [
@@ -38,13 +42,19 @@ const PLUGINS = [
   SparkPostPlugin,
   SendgridPlugin,
   PostmarkPlugin,
+  ListmonkPlugin,
+  MauticPlugin,
 ];
 
 /** The relay service. Plugins are registered in one list here as they arrive. */
 @Module({})
 export class AppModule implements NestModule {
+  constructor(@Inject(ENVIRONMENT) private readonly env: Environment) {}
+
   /** JSON bodies, and raw messages (message/rfc822) as a Buffer, with the API's own errors. */
   configure(consumer: MiddlewareConsumer): void {
+    // A body parsed by the first (larger) parser is left alone by the second.
+    consumer.apply(inboundJsonBody(this.env.MAX_MESSAGE_BYTES)).forRoutes(INBOUND_ROUTES);
     consumer.apply(jsonBody, rawMessageBody).forRoutes('*');
   }
 
@@ -68,6 +78,7 @@ export class AppModule implements NestModule {
         CertificatesModule,
         DkimModule,
         RelayModule.register(env, context.role),
+        IntegrationsModule.register(env, context.role),
         WebhooksModule.register(env, context.role),
         DomainsModule.register(context.env),
         ...PLUGINS.map((p) => p.register(context)),

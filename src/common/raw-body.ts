@@ -33,3 +33,12 @@ export const rawMessageBody = answering(
 );
 
 export const jsonBody = answering(json({ limit: MAX_JSON_BYTES }), MAX_JSON_BYTES, 'JSON body');
+
+/** Where platforms hand over messages as JSON (a listmonk postback, attachments in base64). */
+export const INBOUND_ROUTES = 'v1/inbound/*path';
+
+/** JSON on the inbound routes: a whole message in base64 and its wrapping fit. */
+export function inboundJsonBody(maxMessageBytes: number) {
+  const limit = Math.ceil((maxMessageBytes * 4) / 3) + MAX_JSON_BYTES;
+  return answering(json({ limit }), limit, 'JSON body');
+}

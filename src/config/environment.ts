@@ -58,6 +58,17 @@ export class Environment {
   @IsString()
   HTTP_HOST = '127.0.0.1';
 
+  /**
+   * The URL platforms use to reach the HTTP service (postback URLs are built from it);
+   * default `http://HTTP_HOST:HTTP_PORT`.
+   */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/, {
+    message: 'PUBLIC_URL must be an http:// or https:// URL without query or fragment',
+  })
+  PUBLIC_URL?: string;
+
   /** The operator's bearer token; without it the admin API refuses every request. */
   @IsOptional()
   @Transform(emptyToUndefined)
@@ -161,6 +172,17 @@ export class Environment {
   @IsBoolean()
   WEBHOOK_ALLOW_PRIVATE = false;
 
+  /** Let platform feedback (listmonk, Mautic APIs) reach loopback and private addresses. */
+  @Transform(({ value }) => value === true || value === 'true' || value === '1')
+  @IsBoolean()
+  PLATFORM_ALLOW_PRIVATE = false;
+
+  /** First retry delay of platform feedback, in seconds; doubles up to 4 h, about 24 h in all. */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0)
+  FEEDBACK_RETRY_INITIAL_SECONDS = 30;
+
   /** First webhook retry delay, in seconds; doubles up to 4 h, about 24 h in all. */
   @Type(() => Number)
   @IsNumber()
@@ -217,6 +239,7 @@ export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
       'MASTER_KEY',
       'MASTER_KEY_PREVIOUS',
       'REDIS_SENTINELS',
+      'PUBLIC_URL',
     ]
       .filter((k) => source[k] !== undefined)
       .map((k) => [k, source[k]]),
@@ -231,4 +254,13 @@ export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     throw new ConfigError(`the configuration is not valid:\n  ${lines.join('\n  ')}`);
   }
   return config;
+}
+
+/** The URL platforms use to reach the HTTP service, without a trailing slash. */
+export function publicUrl(
+  env: Pick<Environment, 'PUBLIC_URL' | 'HTTP_HOST' | 'HTTP_PORT'>,
+): string {
+  if (env.PUBLIC_URL) return env.PUBLIC_URL.replace(/\/+$/, '');
+  const host = env.HTTP_HOST.includes(':') ? `[${env.HTTP_HOST}]` : env.HTTP_HOST;
+  return `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${env.HTTP_PORT}`;
 }

@@ -3,7 +3,6 @@
  * to Intake; an outbound transport delivers signed bytes unchanged. Plugins import only
  * this folder; the core never imports a plugin.
  */
-import type { RelayError } from './relay-error';
 
 export interface Envelope {
   /** MAIL FROM (the bounce address); may be empty for a null sender. */
@@ -122,15 +121,7 @@ export class TransportRegistry {
   }
 }
 
-/** Failure feedback to a platform (listmonk bounces, Mautic Do-Not-Contact). */
-export interface PlatformFeedback {
-  onMessageFailed(event: {
-    messageId: string;
-    tenantId: string;
-    error: Pick<RelayError, 'code' | 'message'>;
-    meta: Record<string, string>;
-  }): Promise<void>;
-}
+export * from './platform';
 
 /** What a process does: `all` of it, or one part when scaled out (`serve --role`). */
 export const ROLES = ['all', 'api', 'smtp', 'worker'] as const;

@@ -4,8 +4,6 @@
  * as "[redacted]"; the rest is stored as JSON.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
-import { validate } from 'class-validator';
 import type { Database } from '../database/connection';
 import { DATABASE } from '../database/database.module';
 import { MASTER_KEYS } from '../config/tokens';
@@ -17,42 +15,19 @@ import {
 } from '../certificates/key-vault';
 import { TransportRegistry, type DeliveryTransport } from '../plugin/contract';
 import { RelayError } from '../plugin/relay-error';
+import {
+  getPath,
+  joinSecrets,
+  REDACTED,
+  redacted,
+  setPath,
+  splitSecrets,
+  validated,
+} from '../common/settings-fields';
 
-export const REDACTED = '[redacted]';
+export { REDACTED };
 
 const ownerOf = deliverySecretsOwner;
-
-function getPath(o: Record<string, unknown>, path: string): unknown {
-  return path
-    .split('.')
-    .reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], o);
-}
-
-function setPath(o: Record<string, unknown>, path: string, value: unknown): void {
-  const keys = path.split('.');
-  let at = o;
-  for (const k of keys.slice(0, -1)) {
-    if (typeof at[k] !== 'object' || at[k] === null) at[k] = {};
-    at = at[k] as Record<string, unknown>;
-  }
-  at[keys[keys.length - 1]] = value;
-}
-
-function deletePath(o: Record<string, unknown>, path: string): void {
-  const keys = path.split('.');
-  const parent = getPath(o, keys.slice(0, -1).join('.')) ?? o;
-  if (keys.length === 1) delete o[keys[0]];
-  else if (typeof parent === 'object' && parent)
-    delete (parent as Record<string, unknown>)[keys[keys.length - 1]];
-}
-
-/** class-validator messages, flattened: "auth.pass must be a string; port must …". */
-function describe(errors: Awaited<ReturnType<typeof validate>>, prefix = ''): string[] {
-  return errors.flatMap((e) => [
-    ...Object.values(e.constraints ?? {}).map((m) => (prefix ? `${prefix}${m}` : m)),
-    ...describe(e.children ?? [], `${prefix}${e.property}.`),
-  ]);
-}
 
 export interface StoredDelivery {
   transport: string;
@@ -93,24 +68,13 @@ export class DeliverySettings {
     const transport = this.transportFor(body.transport);
     const plain: Record<string, unknown> = { ...body };
     delete plain.transport;
-    const settings = plainToInstance(transport.settings, plain) as object;
-    const errors = await validate(settings, { whitelist: true, forbidNonWhitelisted: true });
-    if (errors.length > 0) {
-      throw new RelayError('invalid_request', describe(errors).join('; '));
-    }
-    return { transport, settings };
+    return { transport, settings: await validated(transport.settings, plain) };
   }
 
   /** Store settings; a secret sent as "[redacted]" keeps its stored value. */
   async put(tenantId: string, body: Record<string, unknown>): Promise<object> {
     const { transport, settings } = await this.parse(await this.keepRedacted(tenantId, body));
-    const plain = JSON.parse(JSON.stringify(settings)) as Record<string, unknown>;
-    const secrets: Record<string, unknown> = {};
-    for (const path of transport.secretFields) {
-      const v = getPath(plain, path);
-      if (v !== undefined) secrets[path] = v;
-      deletePath(plain, path);
-    }
+    const { plain, secrets } = splitSecrets(settings, transport.secretFields);
     const sealed = Object.keys(secrets).length
       ? sealPrivateKey(Buffer.from(JSON.stringify(secrets), 'utf8'), ownerOf(tenantId), this.keys)
       : null;
@@ -173,12 +137,7 @@ export class DeliverySettings {
     plain: Record<string, unknown>,
     secretPaths: string[],
   ): object {
-    const out = { transport: transport.id, ...JSON.parse(JSON.stringify(plain)) } as Record<
-      string,
-      unknown
-    >;
-    for (const p of secretPaths) setPath(out, p, REDACTED);
-    return out;
+    return { transport: transport.id, ...redacted(plain, secretPaths) };
   }
 
   private secretsOf(tenantId: string, stored: StoredDelivery): Record<string, unknown> {
@@ -196,10 +155,12 @@ export class DeliverySettings {
     const version = new Date(stored.updatedAt).getTime();
     const hit = this.opened.get(tenantId);
     if (hit && hit.updatedAt === version) return hit.settings;
-    const plain = JSON.parse(JSON.stringify(stored.settings)) as Record<string, unknown>;
-    for (const [p, v] of Object.entries(this.secretsOf(tenantId, stored))) setPath(plain, p, v);
     const transport = this.transportFor(stored.transport);
-    const settings = plainToInstance(transport.settings, plain) as object;
+    const settings = joinSecrets(
+      transport.settings,
+      stored.settings,
+      this.secretsOf(tenantId, stored),
+    );
     this.opened.set(tenantId, { updatedAt: version, settings });
     return settings;
   }

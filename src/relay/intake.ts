@@ -4,16 +4,26 @@
  *   - the tenant exists;
  *   - From: holds exactly one address;
  *   - the message can be signed as it is (the engine's MIME checks);
- *   - a valid certificate of this tenant covers the From address, or the tenant's policy
- *     is `prefer` and the message may go out unsigned;
+ *   - a valid certificate of this tenant covers the From address (`from_mismatch` when the
+ *     tenant has certificates for other addresses, `no_certificate` when it has none), or
+ *     the tenant's policy is `prefer` and the message may go out unsigned;
  *   - the tenant has an upstream to deliver to.
+ * A message whose header a platform adapter recognises (Mautic's X-EMAIL-ID, listmonk's
+ * X-Listmonk-Campaign) keeps the adapter's meta, so failures can be reported back.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import type { Database } from '../database/connection';
 import { DATABASE } from '../database/database.module';
 import { ENVIRONMENT } from '../config/tokens';
 import type { Environment } from '../config/environment';
-import type { Accepted, Intake as IntakeContract, RelayMessage } from '../plugin/contract';
+import {
+  PlatformRegistry,
+  PLATFORM_META,
+  type Accepted,
+  type HeaderLookup,
+  type Intake as IntakeContract,
+  type RelayMessage,
+} from '../plugin/contract';
 import { RelayError } from '../plugin/relay-error';
 import { fromAddressOf, prepareMessage } from '../smime';
 import { isUuid } from '../common/ids';
@@ -30,6 +40,19 @@ function headerBlock(raw: Buffer): Buffer {
   return ends.length ? raw.subarray(0, Math.min(...ends)) : raw;
 }
 
+/** Header fields by name (case-insensitive), unfolded; the first occurrence wins. */
+export function headerLookup(header: Buffer): HeaderLookup {
+  const fields = new Map<string, string>();
+  const text = header.toString('utf8').replace(/\r?\n[ \t]+/g, ' ');
+  for (const line of text.split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    if (!fields.has(name)) fields.set(name, line.slice(colon + 1).trim());
+  }
+  return (name) => fields.get(name.toLowerCase());
+}
+
 function subjectOf(header: Buffer): string | undefined {
   const m = /^subject:[ \t]*((?:.*)(?:\r?\n[ \t].*)*)/im.exec(header.toString('latin1'));
   return m ? m[1].replace(/\r?\n[ \t]/g, ' ').slice(0, 300) : undefined;
@@ -44,6 +67,7 @@ export class Intake implements IntakeContract {
     private readonly queue: RelayQueue,
     private readonly metrics: Metrics,
     private readonly bodies: RecentBodies,
+    private readonly platforms: PlatformRegistry,
   ) {}
 
   async accept(message: RelayMessage): Promise<Accepted> {
@@ -81,6 +105,12 @@ export class Intake implements IntakeContract {
     }
     const unsigned = !tenant.certificateId;
     if (unsigned && tenant.policy !== 'prefer') {
+      if (tenant.hasCertificate) {
+        throw new RelayError(
+          'from_mismatch',
+          `From: is ${from}, and no valid certificate of this tenant names that address`,
+        );
+      }
       throw new RelayError('no_certificate', `no valid certificate of this tenant covers ${from}`);
     }
     if (!unsigned) prepareMessage(raw); // refuses what the engine could not sign
@@ -93,7 +123,9 @@ export class Intake implements IntakeContract {
       raw,
       unsignedAllowed: unsigned,
       idempotencyKey: message.idempotencyKey,
-      meta: message.meta,
+      meta: message.meta?.[PLATFORM_META]
+        ? message.meta
+        : { ...message.meta, ...this.platforms.recognise(headerLookup(header)) },
     });
     if (!duplicate) {
       this.bodies.put(id, raw);
@@ -106,10 +138,19 @@ export class Intake implements IntakeContract {
   private async tenantView(
     tenantId: string,
     from: string,
-  ): Promise<{ policy: string; certificateId: string | null; hasDelivery: boolean } | undefined> {
+  ): Promise<
+    | {
+        policy: string;
+        certificateId: string | null;
+        hasCertificate: boolean;
+        hasDelivery: boolean;
+      }
+    | undefined
+  > {
     const [row] = await this.db.session.query<{
       signing_policy: string;
       certificate_id: string | null;
+      has_certificate: boolean;
       has_delivery: boolean;
     }>(
       `SELECT t.signing_policy,
@@ -117,6 +158,9 @@ export class Intake implements IntakeContract {
            WHERE c.tenant_id = t.id AND c.status = 'active'
              AND c.not_before <= now() AND c.not_after >= now()
              AND $2 = ANY (c.email_addresses) LIMIT 1) AS certificate_id,
+         EXISTS (SELECT 1 FROM certificates c
+           WHERE c.tenant_id = t.id AND c.status = 'active'
+             AND c.not_before <= now() AND c.not_after >= now()) AS has_certificate,
          EXISTS (SELECT 1 FROM delivery_settings d WHERE d.tenant_id = t.id) AS has_delivery
        FROM tenants t WHERE t.id = $1`,
       [tenantId, from],
@@ -126,6 +170,7 @@ export class Intake implements IntakeContract {
       row && {
         policy: row.signing_policy,
         certificateId: row.certificate_id,
+        hasCertificate: row.has_certificate,
         hasDelivery: row.has_delivery,
       }
     );

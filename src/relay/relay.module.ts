@@ -12,6 +12,7 @@ import { DkimModule } from '../dkim/dkim.module';
 import { SmtpCredentials } from '../tenants/smtp-credentials';
 import {
   INTAKE,
+  PlatformRegistry,
   SUBMISSION_CREDENTIALS,
   TransportRegistry,
   runs,
@@ -66,6 +67,7 @@ export class RelayModule {
       controllers: [DeliverySettingsController, MessagesController],
       providers: [
         TransportRegistry,
+        PlatformRegistry,
         Spool,
         RelayQueue,
         Intake,
@@ -77,7 +79,14 @@ export class RelayModule {
         { provide: RecentBodies, useValue: new RecentBodies(runs(role, 'worker') ? undefined : 0) },
         ...worker,
       ],
-      exports: [INTAKE, SUBMISSION_CREDENTIALS, TransportRegistry, Spool, RelayQueue],
+      exports: [
+        INTAKE,
+        SUBMISSION_CREDENTIALS,
+        TransportRegistry,
+        PlatformRegistry,
+        Spool,
+        RelayQueue,
+      ],
     };
   }
 }

@@ -1,5 +1,6 @@
 /**
- * Hands recorded events to the webhook queue: every WEBHOOK_DISPATCH_INTERVAL_SECONDS it
+ * Hands recorded events to the webhook queue, and failures of platform messages to the
+ * platform feedback queue: every WEBHOOK_DISPATCH_INTERVAL_SECONDS it
  * takes undispatched events (skipping rows another instance holds), queues one job per
  * subscription that wants each, and marks them dispatched in the same transaction. If Redis
  * refuses, the transaction rolls back and the events wait for the next round.
@@ -18,6 +19,7 @@ import { DATABASE } from '../database/database.module';
 import { ENVIRONMENT } from '../config/tokens';
 import type { Environment } from '../config/environment';
 import { WEBHOOK_ATTEMPTS, WEBHOOK_QUEUE, type WebhookJob } from './webhook-queue';
+import { FEEDBACK_QUEUE, feedbackJobsFor, type FeedbackJob } from '../integrations/feedback-queue';
 
 const BATCH = 200;
 
@@ -25,6 +27,7 @@ interface EventRow {
   id: string;
   tenant_id: string;
   type: string;
+  message_id: string | null;
   data: Record<string, unknown>;
   created_at: Date;
 }
@@ -40,6 +43,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(DATABASE) private readonly db: Database,
     @Inject(ENVIRONMENT) private readonly env: Environment,
     @InjectQueue(WEBHOOK_QUEUE) private readonly queue: Queue<WebhookJob>,
+    @InjectQueue(FEEDBACK_QUEUE) private readonly feedback: Queue<FeedbackJob>,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -64,7 +68,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   async dispatch(): Promise<number> {
     return this.db.session.transaction(async (tx) => {
       const events = await tx.query<EventRow>(
-        `SELECT id, tenant_id, type, data, created_at FROM events WHERE dispatched_at IS NULL
+        `SELECT id, tenant_id, type, message_id, data, created_at FROM events WHERE dispatched_at IS NULL
          ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [BATCH],
       );
@@ -100,6 +104,8 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
           }),
       );
       if (jobs.length) await this.queue.addBulk(jobs);
+      const feedback = await feedbackJobsFor(tx, events);
+      if (feedback.length) await this.feedback.addBulk(feedback);
       await tx.query('UPDATE events SET dispatched_at = now() WHERE id = ANY ($1::uuid[])', [
         events.map((e) => e.id),
       ]);

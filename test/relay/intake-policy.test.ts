@@ -105,9 +105,9 @@ describe('isolation: credentials never borrow another tenant’s certificate', (
     assert.equal(await rowsOf(tenants.uncertified), 0);
   });
 
-  test('a tenant whose certificate names other addresses is refused 550 [no_certificate]', async () => {
+  test('a tenant whose certificate names other addresses is refused 550 [from_mismatch]', async () => {
     const reply = await refusedWith(sendAs(tenants.otherAddress, newsFrom('borrowing too')));
-    assert.match(reply, /^550 5\.7\.1 \[no_certificate\] /);
+    assert.match(reply, /^550 5\.7\.1 \[from_mismatch\] /);
     assert.equal(await rowsOf(tenants.otherAddress), 0);
   });
 

@@ -227,7 +227,7 @@ describe('SMTP submission: messages that cannot be signed are refused with 550',
     ['no From', input('no-from-header'), 'no_from'],
     ['two mailboxes in From', input('from-two-addresses'), 'multiple_from'],
     ['two From fields', input('from-two-header-fields'), 'multiple_from'],
-    ['From not covered by the certificate', input('from-other-address'), 'no_certificate'],
+    ['From not covered by the certificate', input('from-other-address'), 'from_mismatch'],
   ];
   for (const [what, raw, code] of cases) {
     test(`${what}: 550 [${code}], no row`, async () => {

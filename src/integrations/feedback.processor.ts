@@ -1,0 +1,75 @@
+/**
+ * Reports failed platform messages to the platform: for each of the tenant's integrations
+ * with the message's platform, the adapter's onMessageFailed. A transient FeedbackError
+ * (or any unexpected error) makes BullMQ try again later; a permanent one is logged and
+ * the job ends.
+ */
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import type { Job, WorkerOptions } from 'bullmq';
+import { FeedbackError, PlatformRegistry } from '../plugin/contract';
+import { throttledWarning } from '../relay/relay-queue';
+import { webhookRetryDelayMs } from '../webhooks/webhook-queue';
+import { FEEDBACK_ATTEMPTS, FEEDBACK_QUEUE, type FeedbackJob } from './feedback-queue';
+import { IntegrationStore } from './integration-store';
+import { PlatformHttp } from './platform-http';
+
+@Injectable()
+export class FeedbackProcessor extends WorkerHost implements BeforeApplicationShutdown {
+  private readonly log = new Logger('PlatformFeedback');
+  private readonly warn = throttledWarning(this.log);
+
+  constructor(
+    private readonly platforms: PlatformRegistry,
+    private readonly store: IntegrationStore,
+    private readonly http: PlatformHttp,
+  ) {
+    super();
+  }
+
+  async process(job: Job<FeedbackJob>): Promise<void> {
+    const { platform, failure } = job.data;
+    const adapter = this.platforms.get(platform);
+    if (!adapter?.onMessageFailed) return;
+    const attempt = `attempt ${job.attemptsMade + 1}/${FEEDBACK_ATTEMPTS}`;
+    for (const integration of await this.store.opened(failure.tenantId, platform)) {
+      try {
+        const done = await adapter.onMessageFailed(failure, integration, this.http);
+        this.log.log(`${platform} ${integration.id}, message ${failure.messageId}: ${done}`);
+      } catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        const where = `${platform} ${integration.id}, message ${failure.messageId}`;
+        if (e instanceof FeedbackError && e.permanent) {
+          this.log.warn(`${where}: feedback refused, not retried: ${why}`);
+          continue;
+        }
+        this.log.warn(`${where}: feedback failed (${attempt}), tried again later: ${why}`);
+        throw e;
+      }
+    }
+  }
+
+  @OnWorkerEvent('error')
+  onError(e: Error): void {
+    this.warn(`feedback worker: ${e.message}`);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.worker.close();
+  }
+}
+
+/** The processor class with this process's worker options and retry schedule. */
+export function configuredFeedbackProcessor(
+  options: WorkerOptions,
+  initialRetryMs: number,
+): typeof FeedbackProcessor {
+  class ConfiguredFeedbackProcessor extends FeedbackProcessor {}
+  Processor(FEEDBACK_QUEUE, {
+    ...options,
+    settings: {
+      backoffStrategy: (attemptsMade: number) => webhookRetryDelayMs(attemptsMade, initialRetryMs),
+    },
+  })(ConfiguredFeedbackProcessor);
+  return ConfiguredFeedbackProcessor;
+}

@@ -1,0 +1,207 @@
+/**
+ * Platform integrations of a tenant. The settings are validated by the platform adapter's
+ * DTO; its secret fields are sealed by the key vault (AAD: tenant and integration id) and
+ * read back as "[redacted]". A platform that calls the relay gets a generated login: the
+ * password is 256 random bits, shown once, stored as SHA-256.
+ */
+import { Inject, Injectable } from '@nestjs/common';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Database } from '../database/connection';
+import { DATABASE } from '../database/database.module';
+import { MASTER_KEYS } from '../config/tokens';
+import {
+  openPrivateKey,
+  sealPrivateKey,
+  type KeyOwner,
+  type MasterKeyRing,
+} from '../certificates/key-vault';
+import { isUuid } from '../common/ids';
+import { joinSecrets, redacted, splitSecrets, validated } from '../common/settings-fields';
+import {
+  PlatformRegistry,
+  type Integration,
+  type IntegrationLogins,
+  type PlatformAdapter,
+} from '../plugin/contract';
+import { RelayError } from '../plugin/relay-error';
+
+export const integrationSecretsOwner = (tenantId: string, id: string): KeyOwner => ({
+  tenantId,
+  certificateId: `integration:${id}`,
+});
+
+const hash = (password: string): Buffer => createHash('sha256').update(password, 'utf8').digest();
+
+interface Row {
+  id: string;
+  tenant_id: string;
+  platform: string;
+  settings: Record<string, unknown>;
+  sealed_secrets: Uint8Array | null;
+  username: string | null;
+  created_at: Date;
+}
+
+const COLUMNS = 'id, tenant_id, platform, settings, sealed_secrets, username, created_at';
+
+/** What the API shows of an integration: secrets redacted, never the password. */
+export interface IntegrationView {
+  id: string;
+  platform: string;
+  settings: Record<string, unknown>;
+  username?: string;
+  createdAt: Date;
+}
+
+@Injectable()
+export class IntegrationStore implements IntegrationLogins {
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(MASTER_KEYS) private readonly keys: MasterKeyRing,
+    private readonly platforms: PlatformRegistry,
+  ) {}
+
+  adapterFor(platform: string): PlatformAdapter {
+    const a = this.platforms.get(platform);
+    if (!a) {
+      const known = this.platforms
+        .all()
+        .map((p) => p.platform)
+        .join(', ');
+      throw new RelayError('not_found', `unknown platform "${platform}"; use one of: ${known}`);
+    }
+    return a;
+  }
+
+  /** Validate and store a new integration; the login's password is returned only here. */
+  async create(
+    tenantId: string,
+    adapter: PlatformAdapter,
+    body: unknown,
+    check: (settings: object) => Promise<void> = async () => undefined,
+  ): Promise<IntegrationView & { password?: string }> {
+    const settings = await validated(adapter.settings, body);
+    await check(settings);
+    const { plain, secrets } = splitSecrets(settings, adapter.secretFields);
+    const id = randomUUID();
+    const sealed = Object.keys(secrets).length
+      ? sealPrivateKey(
+          Buffer.from(JSON.stringify(secrets), 'utf8'),
+          integrationSecretsOwner(tenantId, id),
+          this.keys,
+        )
+      : null;
+    const login = adapter.inboundPath
+      ? {
+          username: `${adapter.platform}_${randomBytes(9).toString('base64url')}`,
+          password: randomBytes(32).toString('base64url'),
+        }
+      : undefined;
+    const [row] = await this.db.session.query<Row>(
+      `INSERT INTO integrations (id, tenant_id, platform, settings, sealed_secrets, username, password_hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+      [
+        id,
+        tenantId,
+        adapter.platform,
+        JSON.stringify(plain),
+        sealed,
+        login?.username ?? null,
+        login ? hash(login.password) : null,
+      ],
+    );
+    return { ...this.view(row, adapter), ...(login ? { password: login.password } : {}) };
+  }
+
+  async list(tenantId: string, adapter: PlatformAdapter): Promise<IntegrationView[]> {
+    const rows = await this.rows(tenantId, adapter.platform);
+    return rows.map((r) => this.view(r, adapter));
+  }
+
+  async get(
+    tenantId: string,
+    adapter: PlatformAdapter,
+    id: string,
+  ): Promise<IntegrationView | undefined> {
+    if (!isUuid(id)) return undefined;
+    const [row] = await this.db.session.query<Row>(
+      `SELECT ${COLUMNS} FROM integrations WHERE id = $1 AND tenant_id = $2 AND platform = $3`,
+      [id, tenantId, adapter.platform],
+    );
+    return row && this.view(row, adapter);
+  }
+
+  async delete(tenantId: string, platform: string, id: string): Promise<boolean> {
+    if (!isUuid(id)) return false;
+    const rows = await this.db.session.query(
+      'DELETE FROM integrations WHERE id = $1 AND tenant_id = $2 AND platform = $3 RETURNING id',
+      [id, tenantId, platform],
+    );
+    return rows.length > 0;
+  }
+
+  /** The tenant's integrations with a platform, secrets opened (for feedback). */
+  async opened(tenantId: string, platform: string): Promise<Integration[]> {
+    const adapter = this.platforms.get(platform);
+    if (!adapter) return [];
+    return (await this.rows(tenantId, platform)).map((r) => this.open(r, adapter));
+  }
+
+  /** The integration a login belongs to; constant-time on the password hash. */
+  async find(
+    platform: string,
+    username: string,
+    password: string,
+  ): Promise<Integration | undefined> {
+    const adapter = this.platforms.get(platform);
+    if (!adapter) return undefined;
+    const [row] = await this.db.session.query<Row & { password_hash: Uint8Array }>(
+      `SELECT ${COLUMNS}, password_hash FROM integrations WHERE username = $1 AND platform = $2`,
+      [username, platform],
+    );
+    if (!row) return undefined;
+    if (!timingSafeEqual(Buffer.from(row.password_hash), hash(password))) return undefined;
+    return this.open(row, adapter);
+  }
+
+  private rows(tenantId: string, platform: string): Promise<Row[]> {
+    return this.db.session.query<Row>(
+      `SELECT ${COLUMNS} FROM integrations WHERE tenant_id = $1 AND platform = $2
+       ORDER BY created_at, id`,
+      [tenantId, platform],
+    );
+  }
+
+  private secretsOf(row: Row): Record<string, unknown> {
+    if (!row.sealed_secrets) return {};
+    const owner = integrationSecretsOwner(row.tenant_id, row.id);
+    const json = openPrivateKey(Buffer.from(row.sealed_secrets), owner, this.keys);
+    try {
+      return JSON.parse(json.toString('utf8')) as Record<string, unknown>;
+    } finally {
+      json.fill(0);
+    }
+  }
+
+  private open(row: Row, adapter: PlatformAdapter): Integration {
+    return {
+      id: row.id,
+      tenantId: row.tenant_id,
+      platform: row.platform,
+      settings: joinSecrets(adapter.settings, row.settings, this.secretsOf(row)),
+    };
+  }
+
+  private view(row: Row, adapter: PlatformAdapter): IntegrationView {
+    const secretPaths = Object.keys(this.secretsOf(row)).filter((p) =>
+      adapter.secretFields.includes(p),
+    );
+    return {
+      id: row.id,
+      platform: row.platform,
+      settings: redacted(row.settings, secretPaths),
+      ...(row.username ? { username: row.username } : {}),
+      createdAt: row.created_at,
+    };
+  }
+}
