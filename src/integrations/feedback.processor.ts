@@ -4,12 +4,12 @@
  * (or any unexpected error) makes BullMQ try again later; a permanent one is logged and
  * the job ends.
  */
-import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { Job, WorkerOptions } from 'bullmq';
 import { FeedbackError, PlatformRegistry } from '../plugin/contract';
 import { throttledWarning } from '../relay/relay-queue';
-import { webhookRetryDelayMs } from '../webhooks/webhook-queue';
+import { withRetrySchedule } from '../webhooks/webhook-queue';
 import { FEEDBACK_ATTEMPTS, FEEDBACK_QUEUE, type FeedbackJob } from './feedback-queue';
 import { IntegrationStore } from './integration-store';
 import { PlatformHttp } from './platform-http';
@@ -60,16 +60,5 @@ export class FeedbackProcessor extends WorkerHost implements BeforeApplicationSh
 }
 
 /** The processor class with this process's worker options and retry schedule. */
-export function configuredFeedbackProcessor(
-  options: WorkerOptions,
-  initialRetryMs: number,
-): typeof FeedbackProcessor {
-  class ConfiguredFeedbackProcessor extends FeedbackProcessor {}
-  Processor(FEEDBACK_QUEUE, {
-    ...options,
-    settings: {
-      backoffStrategy: (attemptsMade: number) => webhookRetryDelayMs(attemptsMade, initialRetryMs),
-    },
-  })(ConfiguredFeedbackProcessor);
-  return ConfiguredFeedbackProcessor;
-}
+export const configuredFeedbackProcessor = (options: WorkerOptions, initialRetryMs: number) =>
+  withRetrySchedule(FeedbackProcessor, FEEDBACK_QUEUE, options, initialRetryMs);

@@ -1,3 +1,6 @@
+import { Processor } from '@nestjs/bullmq';
+import type { Type } from '@nestjs/common';
+import type { WorkerOptions } from 'bullmq';
 /**
  * The webhook queue: one job per event and subscription (job id `<event>_<subscription>`,
  * so an event reaches a subscription once). Retries back off from
@@ -27,4 +30,24 @@ export function webhookRetryDelayMs(
 ): number {
   const base = Math.min(initialMs * 2 ** Math.min(Math.max(attemptsMade - 1, 0), 30), MAX_DELAY_MS);
   return Math.round(base / 2 + (base / 2) * random());
+}
+
+/**
+ * A subclass of `base` that processes `queue` with these worker options and the backoff
+ * schedule above (webhooks, platform feedback).
+ */
+export function withRetrySchedule<T extends Type<object>>(
+  base: T,
+  queue: string,
+  options: WorkerOptions,
+  initialRetryMs: number,
+): T {
+  const configured = class extends base {};
+  Processor(queue, {
+    ...options,
+    settings: {
+      backoffStrategy: (attemptsMade: number) => webhookRetryDelayMs(attemptsMade, initialRetryMs),
+    },
+  })(configured);
+  return configured;
 }

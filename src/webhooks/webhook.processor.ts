@@ -3,14 +3,14 @@
  * the attempt, and lets BullMQ retry what is worth retrying (timeouts, network errors,
  * 408, 429, 5xx). Other answers end the job; 410 also disables the subscription.
  */
-import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { Job, WorkerOptions } from 'bullmq';
 import { ENVIRONMENT } from '../config/tokens';
 import type { Environment } from '../config/environment';
 import { throttledWarning } from '../relay/relay-queue';
 import { Subscriptions } from './subscriptions';
-import { WEBHOOK_QUEUE, webhookRetryDelayMs, type WebhookJob } from './webhook-queue';
+import { WEBHOOK_QUEUE, withRetrySchedule, type WebhookJob } from './webhook-queue';
 import { classifyWebhookResponse, sendWebhook } from './webhook-sender';
 
 /** Thrown to make BullMQ try the job again later. */
@@ -72,16 +72,5 @@ export class WebhookProcessor extends WorkerHost implements BeforeApplicationShu
 }
 
 /** The processor class with this process's worker options and retry schedule. */
-export function configuredWebhookProcessor(
-  options: WorkerOptions,
-  initialRetryMs: number,
-): typeof WebhookProcessor {
-  class ConfiguredWebhookProcessor extends WebhookProcessor {}
-  Processor(WEBHOOK_QUEUE, {
-    ...options,
-    settings: {
-      backoffStrategy: (attemptsMade: number) => webhookRetryDelayMs(attemptsMade, initialRetryMs),
-    },
-  })(ConfiguredWebhookProcessor);
-  return ConfiguredWebhookProcessor;
-}
+export const configuredWebhookProcessor = (options: WorkerOptions, initialRetryMs: number) =>
+  withRetrySchedule(WebhookProcessor, WEBHOOK_QUEUE, options, initialRetryMs);
