@@ -24,6 +24,7 @@ import { DkimModule } from './dkim/dkim.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { IntegrationsModule } from './integrations/integrations.module';
 import { DomainsModule } from './domains/domains.module';
+import { ConsoleModule } from './console/console.module';
 import type { PluginContext, Role } from './plugin/contract';
 import { SmtpPlugin } from '../plugins/smtp/smtp.module';
 import { MailgunPlugin } from '../plugins/mailgun/mailgun.module';
@@ -81,6 +82,7 @@ export class AppModule implements NestModule {
         IntegrationsModule.register(env, context.role),
         WebhooksModule.register(env, context.role),
         DomainsModule.register(context.env),
+        ConsoleModule.register(context.env),
         ...PLUGINS.map((p) => p.register(context)),
       ],
       controllers: [HealthController, MetricsController, SigningController],

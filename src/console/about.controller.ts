@@ -1,0 +1,44 @@
+/**
+ * GET /v1/about (any caller): who is asking, the version, the public URL, where SMTP
+ * submission listens and which delivery transports exist, so the console can show
+ * ready-to-paste settings. GET /v1/overview (operator): the dashboard figures.
+ */
+import { Controller, Get, Inject, UseGuards } from '@nestjs/common';
+import { BearerGuard, Caller, requireOperator, type Principal } from '../common/auth';
+import type { Environment } from '../config/environment';
+import { ENVIRONMENT } from '../config/tokens';
+import { TransportRegistry } from '../plugin/contract';
+import { publicUrl, serviceVersion, type SmtpEndpoint } from './console-facts';
+import { OverviewRepository } from './overview.repository';
+
+export const SMTP_ENDPOINT = Symbol('SmtpEndpoint');
+
+@Controller('v1')
+@UseGuards(BearerGuard)
+export class AboutController {
+  private readonly version = serviceVersion();
+
+  constructor(
+    @Inject(ENVIRONMENT) private readonly env: Environment,
+    @Inject(SMTP_ENDPOINT) private readonly smtp: SmtpEndpoint,
+    private readonly transports: TransportRegistry,
+    private readonly overview: OverviewRepository,
+  ) {}
+
+  @Get('about')
+  about(@Caller() caller: Principal) {
+    return {
+      caller: caller.kind === 'tenant' ? { kind: 'tenant', tenantId: caller.tenantId } : caller,
+      version: this.version,
+      publicUrl: publicUrl(this.env),
+      smtp: this.smtp,
+      transports: this.transports.ids(),
+    };
+  }
+
+  @Get('overview')
+  read(@Caller() caller: Principal) {
+    requireOperator(caller);
+    return this.overview.read();
+  }
+}

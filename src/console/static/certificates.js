@@ -1,0 +1,142 @@
+// Certificates: upload a .p12/.pfx with its password or PEM files (drag and drop or the
+// file picker), the list with addresses, issuer, days left and status, and removal.
+import { api, tenantPath } from './api.js';
+import { h, field, input, table, section, busy, clear } from './dom.js';
+import { t, day, errorBox, okBox } from './i18n.js';
+import { daysLeft, expiryBadge } from './expiry.js';
+
+const isPem = (text) => text.includes('-----BEGIN');
+
+async function upload(tenantId, files, password) {
+  const texts = await Promise.all(files.map((f) => f.text()));
+  if (files.length === 1 && !isPem(texts[0])) {
+    const form = new FormData();
+    form.append('file', files[0], files[0].name);
+    form.append('password', password);
+    return api('POST', tenantPath(tenantId, '/certificates'), { body: form });
+  }
+  // PEM: the certificate first, then its chain; the key in the same or another file.
+  const pem = texts.filter(isPem).join('\n');
+  const hasKey = /PRIVATE KEY-----/.test(pem);
+  return api('POST', tenantPath(tenantId, '/certificates'), {
+    json: {
+      certificate: pem,
+      ...(hasKey ? { privateKey: pem } : {}),
+      ...(password ? { password } : {}),
+    },
+  });
+}
+
+function uploadForm(ctx, reload) {
+  let chosen = [];
+  const fileInput = input({
+    type: 'file',
+    accept: '.p12,.pfx,.pem,.crt,.cer,.key',
+    multiple: true,
+  });
+  const chosenText = h('p', { class: 'chosen', 'aria-live': 'polite' }, t('noFileChosen'));
+  const choose = (files) => {
+    chosen = [...files];
+    chosenText.textContent = chosen.length
+      ? chosen.map((f) => f.name).join(', ')
+      : t('noFileChosen');
+  };
+  fileInput.addEventListener('change', () => choose(fileInput.files));
+  const zone = h(
+    'div',
+    { class: 'dropzone', id: 'dropzone' },
+    h('p', {}, t('dropHere')),
+    field(t('chooseFile'), fileInput),
+    chosenText,
+  );
+  zone.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    zone.classList.remove('over');
+    if (e.dataTransfer && e.dataTransfer.files.length) choose(e.dataTransfer.files);
+  });
+  const password = input({ type: 'password', autocomplete: 'off', id: 'cert-password' });
+  const button = h('button', { type: 'submit' }, t('upload'));
+  const out = h('div', { 'aria-live': 'polite', id: 'upload-result' });
+  return h(
+    'form',
+    {
+      onsubmit: (e) => {
+        e.preventDefault();
+        clear(out);
+        if (!chosen.length) {
+          out.append(errorBox({ code: 'invalid_request', message: t('noFileChosen') }));
+          return;
+        }
+        busy(button, async () => {
+          try {
+            const stored = await upload(ctx.tenantId, chosen, password.value);
+            password.value = '';
+            choose([]);
+            fileInput.value = '';
+            await reload();
+            out.append(okBox(t('uploaded', { addresses: stored.emailAddresses.join(', ') })));
+          } catch (err) {
+            out.append(errorBox(err));
+          }
+        });
+      },
+    },
+    zone,
+    field(t('certPassword'), password, t('certPasswordHint')),
+    button,
+    out,
+  );
+}
+
+export async function renderCertificates(ctx) {
+  const { main, tenantId } = ctx;
+  const tenant = await api('GET', tenantPath(tenantId));
+  if (ctx.stale()) return;
+  main.append(h('h1', {}, t('certificatesTitle', { tenant: tenant.name })));
+  const listBox = h('div', { id: 'certificate-list' });
+  const reload = async () => {
+    const list = await api('GET', tenantPath(tenantId, '/certificates'));
+    clear(listBox);
+    if (!list.length) {
+      listBox.append(h('p', {}, t('noCertificates')));
+      return;
+    }
+    const rows = list.map((c) => {
+      const remove = h('button', { type: 'button', class: 'danger' }, t('remove'));
+      remove.addEventListener('click', () =>
+        busy(remove, async () => {
+          if (!window.confirm(t('confirmRemoveCert', { addresses: c.emailAddresses.join(', ') })))
+            return;
+          try {
+            await api('DELETE', tenantPath(tenantId, `/certificates/${encodeURIComponent(c.id)}`));
+            await reload();
+          } catch (err) {
+            listBox.prepend(errorBox(err));
+          }
+        }),
+      );
+      return [
+        c.emailAddresses.join(', '),
+        c.issuer,
+        day(c.notAfter),
+        expiryBadge(daysLeft(c.notAfter)),
+        c.status === 'active' ? t('statusActive') : t('statusRemoved'),
+        remove,
+      ];
+    });
+    listBox.append(
+      table(
+        [t('addresses'), t('issuer'), t('expires'), t('daysLeft'), t('status'), t('actions')],
+        rows,
+      ),
+    );
+  };
+  main.append(section(t('uploadTitle'), uploadForm(ctx, reload)));
+  main.append(section(t('certificateList'), listBox));
+  await reload();
+}

@@ -1,0 +1,77 @@
+// Operator only: a tenant's API keys (for its platform, or to sign in to this console as
+// the tenant). A new key is shown once.
+import { api, tenantPath } from './api.js';
+import { h, field, input, table, section, busy, clear, copyable } from './dom.js';
+import { t, when, errorBox } from './i18n.js';
+
+export async function renderKeys(ctx) {
+  const { main, tenantId } = ctx;
+  const tenant = await api('GET', tenantPath(tenantId));
+  if (ctx.stale()) return;
+  main.append(h('h1', {}, t('keysTitle', { tenant: tenant.name })));
+  const listBox = h('div', { id: 'key-list' });
+  const reload = async () => {
+    const list = (await api('GET', tenantPath(tenantId, '/api-keys'))).filter((k) => !k.revokedAt);
+    clear(listBox);
+    if (!list.length) return listBox.append(h('p', {}, t('noKeys')));
+    listBox.append(
+      table(
+        [t('prefix'), t('label'), t('created'), t('actions')],
+        list.map((k) => {
+          const revoke = h('button', { type: 'button', class: 'danger' }, t('revoke'));
+          revoke.addEventListener('click', () =>
+            busy(revoke, async () => {
+              if (!window.confirm(t('confirmRevoke', { username: k.prefix }))) return;
+              try {
+                await api('DELETE', tenantPath(tenantId, `/api-keys/${encodeURIComponent(k.id)}`));
+                await reload();
+              } catch (err) {
+                listBox.prepend(errorBox(err));
+              }
+            }),
+          );
+          return [h('code', {}, k.prefix), k.label ?? '', when(k.createdAt), revoke];
+        }),
+      ),
+    );
+  };
+  const label = input({ maxlength: 200, autocomplete: 'off' });
+  const button = h('button', { type: 'submit' }, t('createKey'));
+  const out = h('div', { 'aria-live': 'polite', id: 'new-key' });
+  const form = h(
+    'form',
+    {
+      onsubmit: (e) => {
+        e.preventDefault();
+        clear(out);
+        busy(button, async () => {
+          try {
+            const k = await api('POST', tenantPath(tenantId, '/api-keys'), {
+              json: label.value.trim() ? { label: label.value.trim() } : {},
+            });
+            label.value = '';
+            out.append(
+              h(
+                'div',
+                { class: 'once' },
+                h('p', { class: 'warn' }, t('shownOnce')),
+                copyable(t('apiKey'), k.key, t('copy'), t('copied')),
+              ),
+            );
+            await reload();
+          } catch (err) {
+            out.append(errorBox(err));
+          }
+        });
+      },
+    },
+    field(t('label'), label),
+    button,
+    out,
+  );
+  main.append(
+    section(t('newKey'), h('p', {}, t('keysIntro')), form),
+    section(t('keyList'), listBox),
+  );
+  await reload();
+}

@@ -1,0 +1,153 @@
+// Messages: a list filtered by state (newest first, more on demand), refreshed while any
+// message is still on its way; a detail view with every attempt and the upstream's
+// replies; and a retry for failed messages.
+import { api, tenantPath } from './api.js';
+import { h, field, select, table, section, busy, clear } from './dom.js';
+import { t, when, errorBox, errorWords, stateWords, okBox } from './i18n.js';
+
+const STATES = ['queued', 'retrying', 'delivered', 'failed', 'sent_unsigned'];
+const REFRESH_MS = 2000;
+const stateBadge = (s) => h('span', { class: `badge state-${s}` }, stateWords(s));
+const msgHref = (tenantId, id) =>
+  `#/t/${encodeURIComponent(tenantId)}/messages/${encodeURIComponent(id)}`;
+
+async function renderList(ctx) {
+  const { main, tenantId } = ctx;
+  const filter = select([['', t('allStates')], ...STATES.map((s) => [s, stateWords(s)])], {
+    id: 'state-filter',
+  });
+  const refresh = h('button', { type: 'button', class: 'secondary' }, t('refresh'));
+  const listBox = h('div', { id: 'message-list', 'aria-live': 'polite' });
+  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, t('more'));
+  let cursor = null;
+  let items = [];
+  let timer = null;
+
+  const draw = () => {
+    clear(listBox);
+    if (!items.length) return listBox.append(h('p', {}, t('noMessages')));
+    listBox.append(
+      table(
+        [t('accepted'), t('from'), t('to'), t('subject'), t('state'), t('attempts'), t('error')],
+        items.map((m) => [
+          h('a', { href: msgHref(tenantId, m.id) }, when(m.createdAt)),
+          m.from,
+          m.envelope.to.join(', '),
+          m.subject ?? '',
+          stateBadge(m.state),
+          String(m.attempts),
+          m.lastError ? h('code', {}, m.lastError.code) : '',
+        ]),
+      ),
+    );
+  };
+  const load = async (append) => {
+    const q = new URLSearchParams({ limit: '50' });
+    if (filter.value) q.set('status', filter.value);
+    if (append && cursor) q.set('cursor', cursor);
+    const page = await api('GET', tenantPath(tenantId, `/messages?${q}`));
+    if (ctx.stale()) return;
+    items = append ? items.concat(page.items) : page.items;
+    cursor = page.nextCursor;
+    more.hidden = !cursor;
+    draw();
+    clearTimeout(timer);
+    // Keep the list current while something is still on its way (first page only).
+    if (!append && items.some((m) => m.state === 'queued' || m.state === 'retrying')) {
+      timer = setTimeout(() => !ctx.stale() && load(false).catch(() => undefined), REFRESH_MS);
+    }
+  };
+  const guarded = (button, append) =>
+    busy(button, () => load(append).catch((err) => listBox.prepend(errorBox(err))));
+  filter.addEventListener('change', () =>
+    load(false).catch((err) => listBox.prepend(errorBox(err))),
+  );
+  refresh.addEventListener('click', () => guarded(refresh, false));
+  more.addEventListener('click', () => guarded(more, true));
+  main.append(
+    section(
+      t('messageList'),
+      h('div', { class: 'row filters' }, field(t('filterState'), filter), refresh),
+      listBox,
+      more,
+    ),
+  );
+  await load(false);
+}
+
+async function renderDetail(ctx) {
+  const { main, tenantId, sub } = ctx;
+  const m = await api('GET', tenantPath(tenantId, `/messages/${encodeURIComponent(sub)}`));
+  if (ctx.stale()) return;
+  const out = h('div', { 'aria-live': 'polite' });
+  const facts = [
+    [t('state'), h('span', { id: 'message-state' }, stateBadge(m.state))],
+    [t('from'), m.from],
+    [t('envelopeFrom'), m.envelope.from || '<>'],
+    [t('to'), m.envelope.to.join(', ')],
+    [t('subject'), m.subject ?? ''],
+    [t('source'), m.source],
+    [t('size'), `${m.size} B`],
+    [t('accepted'), when(m.createdAt)],
+    [t('finished'), when(m.finishedAt)],
+    [t('nextAttempt'), when(m.nextAttemptAt)],
+    [t('providerId'), m.providerMessageId ?? '—'],
+  ];
+  const retry =
+    m.state === 'failed' ? h('button', { type: 'button', id: 'retry' }, t('retry')) : null;
+  retry?.addEventListener('click', () =>
+    busy(retry, async () => {
+      clear(out);
+      try {
+        await api('POST', tenantPath(tenantId, `/messages/${encodeURIComponent(m.id)}/retry`));
+        out.append(okBox(t('retryQueued')));
+        clear(document.getElementById('message-state')).append(stateBadge('queued'));
+        retry.remove();
+      } catch (err) {
+        out.append(errorBox(err));
+      }
+    }),
+  );
+  main.append(
+    h(
+      'p',
+      {},
+      h('a', { href: `#/t/${encodeURIComponent(tenantId)}/messages` }, t('backToMessages')),
+    ),
+    section(
+      t('messageTitle'),
+      h(
+        'dl',
+        { class: 'facts' },
+        facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+      ),
+      m.lastError ? errorBox(m.lastError) : null,
+      retry,
+      out,
+    ),
+    section(
+      t('attemptLog'),
+      m.attemptLog.length
+        ? table(
+            [t('attempt'), t('started'), t('outcome'), t('error'), t('reply')],
+            m.attemptLog.map((a) => [
+              String(a.attempt),
+              when(a.startedAt),
+              a.outcome === 'retry' ? t('outcomeRetry') : stateWords(a.outcome),
+              a.errorCode
+                ? h('span', { title: errorWords(a.errorCode) }, h('code', {}, a.errorCode))
+                : '',
+              a.reply ? h('code', { class: 'reply' }, a.reply) : '',
+            ]),
+          )
+        : h('p', {}, t('noAttempts')),
+    ),
+  );
+}
+
+export async function renderMessages(ctx) {
+  const tenant = await api('GET', tenantPath(ctx.tenantId));
+  if (ctx.stale()) return;
+  ctx.main.append(h('h1', {}, t('messagesTitle', { tenant: tenant.name })));
+  return ctx.sub ? renderDetail(ctx) : renderList(ctx);
+}

@@ -1,0 +1,205 @@
+// Sending setup: SMTP credentials (password shown once), the delivery transport with a
+// check, and ready-to-paste settings for listmonk and Mautic.
+import { api, tenantPath } from './api.js';
+import { h, field, input, select, table, section, busy, clear, copyable } from './dom.js';
+import { t, when, errorBox, okBox } from './i18n.js';
+import { pasteBlocks } from './paste.js';
+
+function credentialsSection(ctx, onCreated) {
+  const { tenantId } = ctx;
+  const listBox = h('div', { id: 'credential-list' });
+  const created = h('div', { id: 'new-credential', 'aria-live': 'polite' });
+  const reload = async () => {
+    const list = await api('GET', tenantPath(tenantId, '/smtp-credentials'));
+    clear(listBox);
+    const active = list.filter((c) => !c.revokedAt);
+    if (!active.length) return listBox.append(h('p', {}, t('noCredentials')));
+    listBox.append(
+      table(
+        [t('username'), t('label'), t('created'), t('actions')],
+        active.map((c) => {
+          const revoke = h('button', { type: 'button', class: 'danger' }, t('revoke'));
+          revoke.addEventListener('click', () =>
+            busy(revoke, async () => {
+              if (!window.confirm(t('confirmRevoke', { username: c.username }))) return;
+              try {
+                await api(
+                  'DELETE',
+                  tenantPath(tenantId, `/smtp-credentials/${encodeURIComponent(c.id)}`),
+                );
+                await reload();
+              } catch (err) {
+                listBox.prepend(errorBox(err));
+              }
+            }),
+          );
+          return [h('code', {}, c.username), c.label ?? '', when(c.createdAt), revoke];
+        }),
+      ),
+    );
+  };
+  const label = input({ maxlength: 200, autocomplete: 'off', placeholder: 'listmonk' });
+  const button = h('button', { type: 'submit' }, t('createCredentials'));
+  const form = h(
+    'form',
+    {
+      onsubmit: (e) => {
+        e.preventDefault();
+        clear(created);
+        busy(button, async () => {
+          try {
+            const c = await api('POST', tenantPath(tenantId, '/smtp-credentials'), {
+              json: label.value.trim() ? { label: label.value.trim() } : {},
+            });
+            label.value = '';
+            created.append(
+              h(
+                'div',
+                { class: 'once' },
+                h('p', { class: 'warn' }, t('shownOnce')),
+                copyable(t('username'), c.username, t('copy'), t('copied')),
+                copyable(t('password'), c.password, t('copy'), t('copied')),
+              ),
+            );
+            onCreated(c);
+            await reload();
+          } catch (err) {
+            created.append(errorBox(err));
+          }
+        });
+      },
+    },
+    field(t('label'), label, t('labelHint')),
+    button,
+  );
+  return { el: section(t('credentialsTitle'), form, created, listBox), reload };
+}
+
+function smtpFields(current) {
+  const host = input({ required: true, value: current.host ?? '', autocomplete: 'off' });
+  const port = input({
+    type: 'number',
+    min: 1,
+    max: 65535,
+    required: true,
+    value: current.port ?? 587,
+  });
+  const secure = input({ type: 'checkbox', checked: current.secure === true });
+  const user = input({ autocomplete: 'off', value: current.auth?.user ?? '' });
+  const pass = input({
+    type: 'password',
+    autocomplete: 'new-password',
+    value: current.auth?.pass ?? '',
+  });
+  return {
+    el: h(
+      'div',
+      { class: 'grid' },
+      field(t('upstreamHost'), host),
+      field(t('upstreamPort'), port),
+      field(t('upstreamSecure'), secure),
+      field(t('upstreamUser'), user),
+      field(t('upstreamPass'), pass, t('upstreamPassHint')),
+    ),
+    value: () => ({
+      transport: 'smtp',
+      host: host.value.trim(),
+      port: Number(port.value),
+      secure: secure.checked,
+      ...(user.value ? { auth: { user: user.value, pass: pass.value } } : {}),
+    }),
+  };
+}
+
+function jsonFields(transport, current) {
+  const rest = current.transport === transport ? { ...current } : {};
+  delete rest.transport;
+  const text = h('textarea', { rows: 8, class: 'mono', spellcheck: 'false' });
+  text.value = JSON.stringify(rest, null, 2);
+  return {
+    el: field(t('transportSettings'), text, t('transportSettingsHint')),
+    value: () => ({ ...JSON.parse(text.value || '{}'), transport }),
+  };
+}
+
+async function deliverySection(ctx) {
+  const { tenantId, about } = ctx;
+  let current = {};
+  try {
+    current = await api('GET', tenantPath(tenantId, '/delivery'));
+  } catch (err) {
+    if (err.status !== 404) throw err;
+  }
+  const transport = select(about.transports, { value: current.transport ?? 'smtp' });
+  const box = h('div');
+  let fields;
+  const show = () => {
+    clear(box);
+    fields =
+      transport.value === 'smtp'
+        ? smtpFields(current.transport === 'smtp' ? current : {})
+        : jsonFields(transport.value, current);
+    box.append(fields.el);
+  };
+  transport.addEventListener('change', show);
+  show();
+  const out = h('div', { 'aria-live': 'polite', id: 'delivery-result' });
+  const save = h('button', { type: 'submit' }, t('save'));
+  const verify = h('button', { type: 'button', class: 'secondary' }, t('verifyDelivery'));
+  verify.addEventListener('click', () =>
+    busy(verify, async () => {
+      clear(out);
+      try {
+        const r = await api('POST', tenantPath(tenantId, '/delivery/verify'));
+        out.append(
+          r.ok
+            ? okBox(r.checked ? t('verifyOk') : t('verifyNotChecked'))
+            : errorBox(r.error ?? { code: 'delivery_deferred' }),
+        );
+      } catch (err) {
+        out.append(errorBox(err));
+      }
+    }),
+  );
+  const form = h(
+    'form',
+    {
+      onsubmit: (e) => {
+        e.preventDefault();
+        clear(out);
+        busy(save, async () => {
+          try {
+            current = await api('PUT', tenantPath(tenantId, '/delivery'), { json: fields.value() });
+            out.append(okBox(t('saved')));
+          } catch (err) {
+            out.append(
+              errorBox(
+                err instanceof SyntaxError
+                  ? { code: 'invalid_request', message: err.message }
+                  : err,
+              ),
+            );
+          }
+        });
+      },
+    },
+    field(t('transport'), transport),
+    box,
+    h('div', { class: 'row' }, save, verify),
+    out,
+  );
+  return section(t('deliveryTitle'), h('p', {}, t('deliveryIntro')), form);
+}
+
+export async function renderSending(ctx) {
+  const { main, tenantId } = ctx;
+  const tenant = await api('GET', tenantPath(tenantId));
+  if (ctx.stale()) return;
+  main.append(h('h1', {}, t('sendingTitle', { tenant: tenant.name })));
+  const paste = pasteBlocks(ctx);
+  const creds = credentialsSection(ctx, (c) => paste.useCredentials(c));
+  main.append(creds.el);
+  main.append(await deliverySection(ctx));
+  main.append(paste.el);
+  await creds.reload();
+}

@@ -1,0 +1,181 @@
+// Webhooks: subscribe (the secret is shown once), send a test, read the delivery log,
+// and unsubscribe.
+import { api, tenantPath } from './api.js';
+import { h, field, input, table, section, busy, clear, copyable } from './dom.js';
+import { t, when, errorBox, okBox } from './i18n.js';
+
+const EVENTS = [
+  'message.signing_failed',
+  'message.delivery_failed',
+  'message.sent_unsigned',
+  'message.delivered',
+  'certificate.expiring',
+  'certificate.expired',
+  'certificate.added',
+  'certificate.removed',
+];
+const DEFAULT_EVENTS = new Set([
+  'message.signing_failed',
+  'message.delivery_failed',
+  'certificate.expiring',
+]);
+
+function deliveriesTable(list) {
+  if (!list.length) return h('p', {}, t('noDeliveries'));
+  return table(
+    [t('when'), t('event'), t('attempt'), t('httpStatus'), t('latency'), t('response')],
+    list.map((d) => [
+      when(d.at),
+      d.type,
+      String(d.attempt),
+      d.status == null ? (d.error ?? '—') : String(d.status),
+      d.latencyMs == null ? '—' : `${d.latencyMs} ms`,
+      d.response ? h('code', { class: 'reply' }, d.response) : '',
+    ]),
+  );
+}
+
+function subscriptionRow(ctx, w, reload, listBox) {
+  const base = tenantPath(ctx.tenantId, `/webhooks/${encodeURIComponent(w.id)}`);
+  const out = h('div', { 'aria-live': 'polite' });
+  const test = h('button', { type: 'button', class: 'secondary' }, t('sendTest'));
+  const log = h(
+    'button',
+    { type: 'button', class: 'secondary', 'aria-expanded': 'false' },
+    t('deliveryLog'),
+  );
+  const remove = h('button', { type: 'button', class: 'danger' }, t('remove'));
+  test.addEventListener('click', () =>
+    busy(test, async () => {
+      clear(out);
+      try {
+        const r = await api('POST', `${base}/test`);
+        out.append(
+          r.ok
+            ? okBox(t('testOk', { status: r.status, ms: r.latencyMs }))
+            : errorBox({ code: 'webhook_test_failed', message: r.error ?? `HTTP ${r.status}` }),
+        );
+      } catch (err) {
+        out.append(errorBox(err));
+      }
+    }),
+  );
+  log.addEventListener('click', () =>
+    busy(log, async () => {
+      clear(out);
+      if (log.getAttribute('aria-expanded') === 'true')
+        return log.setAttribute('aria-expanded', 'false');
+      try {
+        out.append(deliveriesTable(await api('GET', `${base}/deliveries?limit=50`)));
+        log.setAttribute('aria-expanded', 'true');
+      } catch (err) {
+        out.append(errorBox(err));
+      }
+    }),
+  );
+  remove.addEventListener('click', () =>
+    busy(remove, async () => {
+      if (!window.confirm(t('confirmRemoveWebhook', { url: w.url }))) return;
+      try {
+        await api('DELETE', base);
+        await reload();
+      } catch (err) {
+        listBox.prepend(errorBox(err));
+      }
+    }),
+  );
+  return h(
+    'li',
+    { class: 'webhook' },
+    h(
+      'p',
+      {},
+      h('code', {}, w.url),
+      ' ',
+      h(
+        'span',
+        { class: `badge ${w.enabled ? 'ok' : 'danger'}` },
+        w.enabled ? t('enabled') : t('disabled'),
+      ),
+    ),
+    w.disabledReason ? h('p', { class: 'hint' }, w.disabledReason) : null,
+    h('p', { class: 'hint' }, w.events.join(', ')),
+    h('div', { class: 'row' }, test, log, remove),
+    out,
+  );
+}
+
+export async function renderWebhooks(ctx) {
+  const { main, tenantId } = ctx;
+  const tenant = await api('GET', tenantPath(tenantId));
+  if (ctx.stale()) return;
+  main.append(h('h1', {}, t('webhooksTitle', { tenant: tenant.name })));
+  const listBox = h('div', { id: 'webhook-list' });
+  const reload = async () => {
+    const list = await api('GET', tenantPath(tenantId, '/webhooks'));
+    clear(listBox);
+    if (!list.length) return listBox.append(h('p', {}, t('noWebhooks')));
+    listBox.append(
+      h(
+        'ul',
+        { class: 'plain' },
+        list.map((w) => subscriptionRow(ctx, w, reload, listBox)),
+      ),
+    );
+  };
+  const url = input({
+    type: 'url',
+    required: true,
+    placeholder: 'https://hooks.example.com/smime-relay',
+  });
+  const description = input({ maxlength: 500 });
+  const boxes = EVENTS.map((e) =>
+    input({ type: 'checkbox', value: e, checked: DEFAULT_EVENTS.has(e) }),
+  );
+  const button = h('button', { type: 'submit' }, t('subscribe'));
+  const out = h('div', { 'aria-live': 'polite', id: 'webhook-created' });
+  const form = h(
+    'form',
+    {
+      onsubmit: (e) => {
+        e.preventDefault();
+        clear(out);
+        busy(button, async () => {
+          try {
+            const w = await api('POST', tenantPath(tenantId, '/webhooks'), {
+              json: {
+                url: url.value.trim(),
+                events: boxes.filter((b) => b.checked).map((b) => b.value),
+                ...(description.value.trim() ? { description: description.value.trim() } : {}),
+              },
+            });
+            url.value = '';
+            out.append(
+              h(
+                'div',
+                { class: 'once' },
+                h('p', { class: 'warn' }, t('shownOnce')),
+                copyable(t('secret'), w.secret, t('copy'), t('copied')),
+              ),
+            );
+            await reload();
+          } catch (err) {
+            out.append(errorBox(err));
+          }
+        });
+      },
+    },
+    field(t('webhookUrl'), url),
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, t('events')),
+      boxes.map((b) => field(b.value, b)),
+    ),
+    field(t('description'), description),
+    button,
+    out,
+  );
+  main.append(section(t('newWebhook'), form), section(t('webhookList'), listBox));
+  await reload();
+}
