@@ -23,6 +23,7 @@ import { RelayModule } from './relay/relay.module';
 import { DkimModule } from './dkim/dkim.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { IntegrationsModule } from './integrations/integrations.module';
+import { InboundLogin } from './integrations/inbound-login';
 import { DomainsModule } from './domains/domains.module';
 import { ConsoleModule } from './console/console.module';
 import type { PluginContext, Role } from './plugin/contract';
@@ -54,8 +55,11 @@ export class AppModule implements NestModule {
 
   /** JSON bodies, and raw messages (message/rfc822) as a Buffer, with the API's own errors. */
   configure(consumer: MiddlewareConsumer): void {
-    // A body parsed by the first (larger) parser is left alone by the second.
-    consumer.apply(inboundJsonBody(this.env.MAX_MESSAGE_BYTES)).forRoutes(INBOUND_ROUTES);
+    // Inbound platform routes: the login is checked before the (larger) body is read; a body
+    // parsed there is left alone by the general parsers.
+    consumer
+      .apply(InboundLogin, inboundJsonBody(this.env.MAX_MESSAGE_BYTES))
+      .forRoutes(INBOUND_ROUTES);
     consumer.apply(jsonBody, rawMessageBody).forRoutes('*');
   }
 

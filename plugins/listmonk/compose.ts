@@ -32,7 +32,7 @@ export interface ComposedMessage {
   recipient: PostbackRecipient;
   raw: Buffer;
   envelopeFrom: string;
-  /** The same campaign, subscriber and content always give the same key. */
+  /** The same campaign, subscriber and content give the same key (without a campaign: that day). */
   idempotencyKey: string;
 }
 
@@ -110,7 +110,11 @@ export async function composeMessages(p: Postback, rootUrl: string): Promise<Com
         recipient: r,
         raw,
         envelopeFrom: returnPath ? addressOf(returnPath) : fromAddress,
-        idempotencyKey: `listmonk:${p.campaign?.uuid ?? '-'}:${r.uuid}:${digest.slice(0, 32)}`,
+        idempotencyKey: p.campaign
+          ? `listmonk:${p.campaign.uuid}:${r.uuid}:${digest.slice(0, 32)}`
+          : // Without a campaign (a transactional message) the same text may rightly be sent
+            // again another day: a retried postback is recognised within the day.
+            `listmonk:tx:${new Date().toISOString().slice(0, 10)}:${r.uuid}:${digest.slice(0, 32)}`,
       };
     }),
   );

@@ -2,9 +2,10 @@
  * The listmonk platform adapter: recognises listmonk's messages submitted over SMTP by
  * their X-Listmonk-* header fields, and reports failed messages to listmonk's bounce
  * webhook (POST <root>/webhooks/bounce, Basic auth with an API user), so listmonk's own
- * bounce rules apply. A refusal by the recipient's side (delivery_rejected) is a hard
- * bounce; a message that ran out of retries or that the relay would not sign is soft: the
- * subscriber's address is not known to be bad, and a soft bounce does not blocklist.
+ * bounce rules apply. Only a refusal of the address itself (enhanced status 5.1.x or
+ * 5.2.1) is a hard bounce. Every other failure (a policy or authentication refusal, retries
+ * running out, a message the relay would not sign) is soft: the subscriber's address is
+ * not known to be bad, and a soft bounce does not blocklist under listmonk's defaults.
  */
 import {
   FeedbackError,
@@ -48,7 +49,7 @@ export class ListmonkAdapter implements PlatformAdapter<ListmonkSettings> {
     }
     const login = integration.settings.bounce;
     if (!login) return 'no bounce login configured; nothing sent';
-    const type = failure.error.code === 'delivery_rejected' ? 'hard' : 'soft';
+    const type = failure.recipientRefused ? 'hard' : 'soft';
     const authorization = `Basic ${Buffer.from(`${login.username}:${login.password}`).toString('base64')}`;
     for (const email of failure.recipients) {
       const answer = await http.request(`${rootOf(integration.settings)}/webhooks/bounce`, {

@@ -126,12 +126,13 @@ class RecordingHttp implements OutboundHttp {
   }
 }
 
-const failure = (code: string, stage: FailedMessage['stage'] = 'delivery'): FailedMessage => ({
+const failure = (code: string, recipientRefused = false): FailedMessage => ({
   messageId: 'm-1',
   tenantId: 't-1',
   recipients: ['a@example.net'],
-  stage,
+  stage: code.startsWith('delivery') ? 'delivery' : 'signing',
   error: { code, message: 'refused' },
+  recipientRefused,
   meta: { platform: 'listmonk', campaignUuid: 'c-1', subscriberUuid: 's-1' },
 });
 
@@ -153,16 +154,17 @@ describe('listmonk adapter', () => {
     assert.equal(adapter.recognise(h({ 'x-mailer': 'other' })), undefined);
   });
 
-  test('delivery_rejected is hard, other failures soft', async () => {
-    for (const [code, type] of [
-      ['delivery_rejected', 'hard'],
-      ['delivery_expired', 'soft'],
-      ['no_certificate', 'soft'],
-    ]) {
+  test('only a refused address is a hard bounce; policy refusals, expiry and signing are soft', async () => {
+    for (const [code, refusedAddress, type] of [
+      ['delivery_rejected', true, 'hard'],
+      ['delivery_rejected', false, 'soft'],
+      ['delivery_expired', false, 'soft'],
+      ['no_certificate', false, 'soft'],
+    ] as const) {
       const http = new RecordingHttp(200);
-      await adapter.onMessageFailed(failure(code), integration, http);
+      await adapter.onMessageFailed(failure(code, refusedAddress), integration, http);
       assert.equal(http.calls[0].url, `${ROOT}/webhooks/bounce`);
-      assert.equal(JSON.parse(http.calls[0].body!).type, type, code);
+      assert.equal(JSON.parse(http.calls[0].body!).type, type, `${code} ${refusedAddress}`);
     }
   });
 

@@ -33,6 +33,9 @@ export interface Postback {
 
 const MAILBOX = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+$/;
 
+/** listmonk posts one recipient per message; a list this long is not a postback. */
+export const MAX_RECIPIENTS = 1000;
+
 function bad(field: string, what: string): never {
   throw new RelayError('invalid_request', `${field} ${what}`);
 }
@@ -64,6 +67,15 @@ function headers(v: unknown): Record<string, string>[] {
   return v.map((h, i) => {
     if (!isObject(h) || Object.values(h).some((x) => typeof x !== 'string')) {
       bad(`campaign.headers[${i}]`, 'must be an object of header names to string values');
+    }
+    for (const [name, value] of Object.entries(h as Record<string, string>)) {
+      const address = value.trim().replace(/^<(.*)>$/, '$1');
+      if (name.toLowerCase() === 'return-path' && !MAILBOX.test(address)) {
+        bad(
+          `campaign.headers[${i}].Return-Path`,
+          `is not an email address: ${JSON.stringify(value)}`,
+        );
+      }
     }
     return h as Record<string, string>;
   });
@@ -106,6 +118,12 @@ export function parsePostback(body: unknown): Postback {
   if (!fromEmail) bad('from_email', 'is required (in the payload or in campaign.from_email)');
   if (!Array.isArray(body.recipients) || body.recipients.length === 0) {
     bad('recipients', 'must be a non-empty list');
+  }
+  if (body.recipients.length > MAX_RECIPIENTS) {
+    bad(
+      'recipients',
+      `has ${body.recipients.length} entries; at most ${MAX_RECIPIENTS} per postback`,
+    );
   }
   const attachments = body.attachments ?? [];
   if (!Array.isArray(attachments)) bad('attachments', 'must be a list or null');

@@ -9,12 +9,13 @@ import { describe, test } from 'node:test';
 import type { FailedMessage, OutboundHttp } from '../../src/plugin/contract';
 import { MauticAdapter } from './mautic.adapter';
 
-const failure = (stage: FailedMessage['stage']): FailedMessage => ({
+const failure = (stage: FailedMessage['stage'], recipientRefused = true): FailedMessage => ({
   messageId: 'm-1',
   tenantId: 't-1',
   recipients: ['unknown@example.net'],
   stage,
   error: { code: stage === 'signing' ? 'no_certificate' : 'delivery_rejected', message: 'x' },
+  recipientRefused: stage === 'delivery' && recipientRefused,
   meta: { platform: 'mautic', mauticEmailId: '3' },
 });
 
@@ -67,6 +68,26 @@ describe('Mautic adapter', () => {
     const on = new RecordingHttp();
     await adapter.onMessageFailed(failure('signing'), integration(true), on);
     assert.equal(on.urls.length, 1);
+  });
+
+  test('a refusal that is not about the address (policy, auth, expiry) is not reported', async () => {
+    const http = new RecordingHttp();
+    const done = await adapter.onMessageFailed(failure('delivery', false), integration(), http);
+    assert.match(done, /not reported/);
+    assert.equal(http.urls.length, 0);
+  });
+
+  test('Mautic’s unsubscribe link marks a message without X-EMAIL-ID as Mautic’s', () => {
+    const link = '<https://mautic.example.com/email/unsubscribe/6571f0a2b3c4d>';
+    assert.deepEqual(
+      adapter.recognise((n) => (n === 'list-unsubscribe' ? link : undefined)),
+      { mauticUnsubscribe: 'https://mautic.example.com/email/unsubscribe/6571f0a2b3c4d' },
+    );
+    const other = '<https://lists.example.com/subscription/a/b>';
+    assert.equal(
+      adapter.recognise((n) => (n === 'list-unsubscribe' ? other : undefined)),
+      undefined,
+    );
   });
 
   test('a contact Mautic does not know is skipped without a DNC call', async () => {

@@ -1,9 +1,13 @@
 /**
  * The Mautic platform adapter. Mautic sends through its mailer DSN (our SMTP port); its
- * messages carry X-EMAIL-ID (the Mautic email's id), which marks them as Mautic's. When
- * one fails for good, the contact is found by address through Mautic's REST API and gets
- * a Do-Not-Contact entry with reason "bounced" on the email channel, tied to that email,
- * with our error code in the comment. Basic auth or OAuth2 client credentials.
+ * messages carry X-EMAIL-ID (the Mautic email's id) or Mautic's own unsubscribe link in
+ * List-Unsubscribe, which mark them as Mautic's. When the upstream refuses the contact's
+ * address itself (5.1.x, 5.2.1), the contact is found by address through Mautic's REST API
+ * and gets a Do-Not-Contact entry with reason "bounced" on the email channel, tied to that
+ * email, with our error code in the comment. Other failures (policy, authentication, an
+ * outage, signing) are not the contact's fault and are not reported, since a DNC entry
+ * stops every later email; signing failures can be, with dncOnSigningFailure. Basic auth
+ * or OAuth2 client credentials.
  */
 import {
   FeedbackError,
@@ -44,16 +48,25 @@ export class MauticAdapter implements PlatformAdapter<MauticSettings> {
 
   recognise(header: HeaderLookup): Record<string, string> | undefined {
     const emailId = header('x-email-id');
-    return emailId && /^\d+$/.test(emailId) ? { mauticEmailId: emailId } : undefined;
+    if (emailId && /^\d+$/.test(emailId)) return { mauticEmailId: emailId };
+    // Mautic's own unsubscribe page, /email/unsubscribe/<tracking hash>.
+    const unsubscribe = /<(https?:\/\/[^>]*\/email\/unsubscribe\/[0-9a-z]+)>/i.exec(
+      header('list-unsubscribe') ?? '',
+    );
+    return unsubscribe ? { mauticUnsubscribe: unsubscribe[1] } : undefined;
   }
 
-  private async authorization(i: Integration<MauticSettings>, http: OutboundHttp): Promise<string> {
+  private async authorization(
+    i: Integration<MauticSettings>,
+    http: OutboundHttp,
+    fresh = false,
+  ): Promise<string> {
     const c = i.settings.credentials;
     if (c.type === 'basic') {
       return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
     }
     const cached = this.tokens.get(i.id);
-    if (cached && cached.until > Date.now()) return `Bearer ${cached.token}`;
+    if (!fresh && cached && cached.until > Date.now()) return `Bearer ${cached.token}`;
     const answer = await http.request(`${baseOf(i.settings)}/oauth/v2/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -64,27 +77,56 @@ export class MauticAdapter implements PlatformAdapter<MauticSettings> {
       }).toString(),
     });
     const json = answer.json as { access_token?: string; expires_in?: number } | undefined;
-    if (answer.status !== 200 || !json?.access_token)
+    if (answer.status !== 200 || !json?.access_token) {
+      this.tokens.delete(i.id);
       throw refused('refused the OAuth2 token', answer);
+    }
     const lifetime = Math.max((json.expires_in ?? 3600) - 60, 0) * 1000;
     this.tokens.set(i.id, { token: json.access_token, until: Date.now() + lifetime });
     return `Bearer ${json.access_token}`;
   }
 
-  /** The contact's id, or undefined when Mautic has no contact with this address. */
+  /** A call with the integration's credentials; a cached OAuth2 token refused once is renewed. */
+  private async call(
+    i: Integration<MauticSettings>,
+    http: OutboundHttp,
+    url: string,
+    init: { method: 'GET' | 'POST'; body?: string },
+  ): Promise<HttpAnswer> {
+    const send = async (fresh: boolean) =>
+      http.request(url, {
+        ...init,
+        headers: {
+          authorization: await this.authorization(i, http, fresh),
+          accept: 'application/json',
+          ...(init.body ? { 'content-type': 'application/json' } : {}),
+        },
+      });
+    const answer = await send(false);
+    if (answer.status !== 401 || i.settings.credentials.type !== 'oauth2') return answer;
+    return send(true);
+  }
+
+  /**
+   * The id of the contact whose address is exactly `email` (case-insensitive), or undefined.
+   * Mautic's `email:` search may also match similar addresses, so every result is checked.
+   */
   private async contactId(
-    base: string,
+    i: Integration<MauticSettings>,
     email: string,
-    headers: Record<string, string>,
     http: OutboundHttp,
   ): Promise<string | undefined> {
-    const query = new URLSearchParams({ search: `email:${email}`, limit: '1', minimal: 'true' });
-    const answer = await http.request(`${base}/api/contacts?${query}`, { method: 'GET', headers });
+    const query = new URLSearchParams({ search: `email:${email}`, limit: '20' });
+    const answer = await this.call(i, http, `${baseOf(i.settings)}/api/contacts?${query}`, {
+      method: 'GET',
+    });
     if (answer.status !== 200) throw refused('refused the contact search', answer);
-    const contacts = (answer.json as { contacts?: Record<string, { id?: number | string }> })
-      ?.contacts;
-    const first = contacts && Object.values(contacts)[0];
-    return first?.id === undefined ? undefined : String(first.id);
+    type Contact = { id?: number | string; fields?: { all?: { email?: string } } };
+    const contacts = (answer.json as { contacts?: Record<string, Contact> | Contact[] })?.contacts;
+    const match = Object.values(contacts ?? {}).find(
+      (c) => c.fields?.all?.email?.toLowerCase() === email.toLowerCase(),
+    );
+    return match?.id === undefined ? undefined : String(match.id);
   }
 
   async onMessageFailed(
@@ -95,22 +137,20 @@ export class MauticAdapter implements PlatformAdapter<MauticSettings> {
     if (failure.stage === 'signing' && !integration.settings.dncOnSigningFailure) {
       return `signing failure (${failure.error.code}) not reported: dncOnSigningFailure is off`;
     }
-    const base = baseOf(integration.settings);
-    const headers = {
-      authorization: await this.authorization(integration, http),
-      accept: 'application/json',
-    };
+    if (failure.stage === 'delivery' && !failure.recipientRefused) {
+      return `${failure.error.code} not reported: the upstream did not refuse the address itself`;
+    }
     const done: string[] = [];
     for (const email of failure.recipients) {
-      const id = await this.contactId(base, email, headers, http);
+      const id = await this.contactId(integration, email, http);
       if (!id) {
         done.push(`no contact for ${email}`);
         continue;
       }
       const emailId = failure.meta.mauticEmailId;
-      const answer = await http.request(`${base}/api/contacts/${id}/dnc/email/add`, {
+      const url = `${baseOf(integration.settings)}/api/contacts/${id}/dnc/email/add`;
+      const answer = await this.call(integration, http, url, {
         method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json' },
         body: JSON.stringify({
           reason: DNC_BOUNCED,
           comments: `smime-relay [${failure.error.code}] ${failure.error.message} (message ${failure.messageId})`,

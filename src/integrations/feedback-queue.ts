@@ -1,10 +1,12 @@
 /**
- * The feedback queue: one job per failed message that belongs to a platform integration
- * (job id `feedback_<event id>`, so a failure is reported once). Jobs are added by the
+ * The feedback queue: one job per failed message and platform integration (job id
+ * `feedback_<event id>_<integration id>`, kept a day after it completes, so a failure is
+ * reported once to each integration even if the dispatcher's transaction is repeated). Jobs are added by the
  * event dispatcher in the same transaction that marks the event dispatched; retries back
  * off from FEEDBACK_RETRY_INITIAL_SECONDS, doubling up to 4 h (about 24 h in all).
  */
 import type { FailedMessage } from '../plugin/contract';
+import { isRecipientRefusal } from '../relay/delivery-errors';
 
 export const FEEDBACK_QUEUE = 'platform-feedback';
 export const FEEDBACK_ATTEMPTS = 15;
@@ -12,6 +14,7 @@ export const FEEDBACK_ATTEMPTS = 15;
 export interface FeedbackJob {
   eventId: string;
   platform: string;
+  integrationId: string;
   failure: FailedMessage;
 }
 
@@ -38,46 +41,48 @@ export async function feedbackJobsFor(
 ): Promise<{ name: string; data: FeedbackJob; opts: object }[]> {
   const failures = events.filter((e) => FAILURE_EVENTS[e.type] && e.message_id);
   if (failures.length === 0) return [];
-  const owned = await tx.query<{ id: string; meta: Record<string, string> }>(
-    `SELECT m.id, m.meta FROM messages m
-     WHERE m.id = ANY ($1::uuid[]) AND m.meta->>'platform' IS NOT NULL
-       AND EXISTS (SELECT 1 FROM integrations i
-                   WHERE i.tenant_id = m.tenant_id AND i.platform = m.meta->>'platform')`,
+  const owned = await tx.query<{
+    id: string;
+    meta: Record<string, string>;
+    integrations: string[];
+  }>(
+    `SELECT m.id, m.meta,
+       array(SELECT i.id::text FROM integrations i
+             WHERE i.tenant_id = m.tenant_id AND i.platform = m.meta->>'platform'
+             ORDER BY i.created_at, i.id) AS integrations
+     FROM messages m
+     WHERE m.id = ANY ($1::uuid[]) AND m.meta->>'platform' IS NOT NULL`,
     [failures.map((e) => e.message_id)],
   );
-  const metaOf = new Map(owned.map((m) => [m.id, m.meta]));
+  const byMessage = new Map(owned.map((m) => [m.id, m]));
   return failures.flatMap((e) => {
-    const meta = metaOf.get(e.message_id as string);
-    if (!meta) return [];
+    const owner = byMessage.get(e.message_id as string);
+    if (!owner) return [];
     const d = e.data as {
       tenantId: string;
       recipients?: string[];
       error?: FailedMessage['error'];
     };
-    const job: FeedbackJob = {
-      eventId: e.id,
-      platform: meta.platform,
-      failure: {
-        messageId: e.message_id as string,
-        tenantId: d.tenantId,
-        recipients: d.recipients ?? [],
-        stage: FAILURE_EVENTS[e.type],
-        error: d.error ?? { code: 'internal_error', message: 'the message failed' },
-        meta,
-      },
+    const error = d.error ?? { code: 'internal_error', message: 'the message failed' };
+    const failure: FailedMessage = {
+      messageId: e.message_id as string,
+      tenantId: d.tenantId,
+      recipients: d.recipients ?? [],
+      stage: FAILURE_EVENTS[e.type],
+      error,
+      recipientRefused: isRecipientRefusal(error.code, error.reply),
+      meta: owner.meta,
     };
-    return [
-      {
-        name: meta.platform,
-        data: job,
-        opts: {
-          jobId: `feedback_${e.id}`,
-          attempts: FEEDBACK_ATTEMPTS,
-          backoff: { type: 'custom' },
-          removeOnComplete: true,
-          removeOnFail: true,
-        },
+    return owner.integrations.map((integrationId) => ({
+      name: owner.meta.platform,
+      data: { eventId: e.id, platform: owner.meta.platform, integrationId, failure },
+      opts: {
+        jobId: `feedback_${e.id}_${integrationId}`,
+        attempts: FEEDBACK_ATTEMPTS,
+        backoff: { type: 'custom' },
+        removeOnComplete: { age: 86_400 },
+        removeOnFail: true,
       },
-    ];
+    }));
   });
 }

@@ -1,6 +1,6 @@
 /**
- * Reports failed platform messages to the platform: for each of the tenant's integrations
- * with the message's platform, the adapter's onMessageFailed. A transient FeedbackError
+ * Reports a failed platform message to one of the tenant's integrations with that platform
+ * (one job each): the adapter's onMessageFailed. A transient FeedbackError
  * (or any unexpected error) makes BullMQ try again later; a permanent one is logged and
  * the job ends.
  */
@@ -28,24 +28,24 @@ export class FeedbackProcessor extends WorkerHost implements BeforeApplicationSh
   }
 
   async process(job: Job<FeedbackJob>): Promise<void> {
-    const { platform, failure } = job.data;
+    const { platform, integrationId, failure } = job.data;
     const adapter = this.platforms.get(platform);
-    if (!adapter?.onMessageFailed) return;
-    const attempt = `attempt ${job.attemptsMade + 1}/${FEEDBACK_ATTEMPTS}`;
-    for (const integration of await this.store.opened(failure.tenantId, platform)) {
-      try {
-        const done = await adapter.onMessageFailed(failure, integration, this.http);
-        this.log.log(`${platform} ${integration.id}, message ${failure.messageId}: ${done}`);
-      } catch (e) {
-        const why = e instanceof Error ? e.message : String(e);
-        const where = `${platform} ${integration.id}, message ${failure.messageId}`;
-        if (e instanceof FeedbackError && e.permanent) {
-          this.log.warn(`${where}: feedback refused, not retried: ${why}`);
-          continue;
-        }
-        this.log.warn(`${where}: feedback failed (${attempt}), tried again later: ${why}`);
-        throw e;
+    const integration = await this.store.openedOne(failure.tenantId, platform, integrationId);
+    // A platform plugin no longer loaded, or an integration removed meanwhile: nothing to do.
+    if (!adapter?.onMessageFailed || !integration) return;
+    const where = `${platform} ${integrationId}, message ${failure.messageId}`;
+    try {
+      const done = await adapter.onMessageFailed(failure, integration, this.http);
+      this.log.log(`${where}: ${done}`);
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      if (e instanceof FeedbackError && e.permanent) {
+        this.log.warn(`${where}: feedback refused, not retried: ${why}`);
+        return;
       }
+      const attempt = `attempt ${job.attemptsMade + 1}/${FEEDBACK_ATTEMPTS}`;
+      this.log.warn(`${where}: feedback failed (${attempt}), tried again later: ${why}`);
+      throw e;
     }
   }
 

@@ -140,11 +140,19 @@ export class IntegrationStore implements IntegrationLogins {
     return rows.length > 0;
   }
 
-  /** The tenant's integrations with a platform, secrets opened (for feedback). */
-  async opened(tenantId: string, platform: string): Promise<Integration[]> {
+  /** One of the tenant's integrations, secrets opened (for feedback); undefined if gone. */
+  async openedOne(
+    tenantId: string,
+    platform: string,
+    id: string,
+  ): Promise<Integration | undefined> {
     const adapter = this.platforms.get(platform);
-    if (!adapter) return [];
-    return (await this.rows(tenantId, platform)).map((r) => this.open(r, adapter));
+    if (!adapter || !isUuid(id)) return undefined;
+    const [row] = await this.db.session.query<Row>(
+      `SELECT ${COLUMNS} FROM integrations WHERE id = $1 AND tenant_id = $2 AND platform = $3`,
+      [id, tenantId, platform],
+    );
+    return row && this.open(row, adapter);
   }
 
   /** The integration a login belongs to; constant-time on the password hash. */
@@ -193,9 +201,15 @@ export class IntegrationStore implements IntegrationLogins {
   }
 
   private view(row: Row, adapter: PlatformAdapter): IntegrationView {
-    const secretPaths = Object.keys(this.secretsOf(row)).filter((p) =>
-      adapter.secretFields.includes(p),
-    );
+    let secretPaths: string[];
+    try {
+      secretPaths = Object.keys(this.secretsOf(row)).filter((p) =>
+        adapter.secretFields.includes(p),
+      );
+    } catch {
+      // Sealed under a master key this process no longer has: still show what is stored.
+      secretPaths = row.sealed_secrets ? [...adapter.secretFields] : [];
+    }
     return {
       id: row.id,
       platform: row.platform,

@@ -29,6 +29,12 @@ export interface FailedMessage {
    */
   stage: 'delivery' | 'signing';
   error: { code: string; message: string; reply?: string };
+  /**
+   * True when the upstream refused the recipient's address itself (enhanced status 5.1.x or
+   * 5.2.1): the one failure that says the subscriber's address is bad. Authentication,
+   * policy and content refusals, outages and signing failures are not.
+   */
+  recipientRefused: boolean;
   /** What the adapter's `recognise` (or the inbound adapter) kept with the message. */
   meta: Record<string, string>;
 }
@@ -127,3 +133,11 @@ export interface IntegrationLogins {
   find(platform: string, username: string, password: string): Promise<Integration | undefined>;
 }
 export const INTEGRATION_LOGINS = Symbol('IntegrationLogins');
+
+/** Where the core puts the integration whose login an inbound request (/v1/inbound/…) used. */
+export const INBOUND_INTEGRATION = Symbol.for('smime-relay.inbound-integration');
+
+/** The integration an inbound request was authenticated as, set before the body is read. */
+export function inboundIntegration(req: object): Integration | undefined {
+  return (req as Record<symbol, Integration | undefined>)[INBOUND_INTEGRATION];
+}

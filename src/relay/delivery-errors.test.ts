@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DeliveryError } from '../plugin/contract';
-import { classifyDeliveryError, describeDeliveryError } from './delivery-errors';
+import {
+  classifyDeliveryError,
+  describeDeliveryError,
+  isRecipientRefusal,
+} from './delivery-errors';
 
 /** An error shaped like the ones nodemailer throws for an SMTP reply. */
 function smtpError(responseCode: number, response?: string): Error {
@@ -101,4 +105,26 @@ describe('delivery error classification', () => {
     const e = smtpError(550, '550 no such user');
     assert.deepEqual(describeDeliveryError(e), classifyDeliveryError(e));
   });
+});
+
+describe('recipient refusals (the address itself is bad)', () => {
+  const cases: [string, string | undefined, boolean][] = [
+    ['delivery_rejected', '550 5.1.1 <gone@example.net>: user unknown', true],
+    ['delivery_rejected', '550-5.1.1 The email account does not exist', true],
+    ['delivery_rejected', '553 5.1.3 bad address syntax', true],
+    ['delivery_rejected', '550 5.2.1 mailbox disabled', true],
+    ['delivery_rejected', '550 5.7.1 rejected by policy (DMARC)', false],
+    ['delivery_rejected', '535 5.7.8 authentication failed', false],
+    ['delivery_rejected', '554 5.2.2 mailbox full', false],
+    ['delivery_rejected', '550 mailbox unavailable', false],
+    ['delivery_rejected', 'SparkPost answered 401: unauthorized 15.1.1', false],
+    ['delivery_rejected', undefined, false],
+    ['delivery_expired', '451 5.1.1 odd but not final', false],
+    ['no_certificate', '550 5.1.1', false],
+  ];
+  for (const [code, reply, expected] of cases) {
+    it(`${code} ${JSON.stringify(reply)} → ${expected}`, () => {
+      assert.equal(isRecipientRefusal(code, reply), expected);
+    });
+  }
 });

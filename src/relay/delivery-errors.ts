@@ -73,3 +73,16 @@ export function describeDeliveryError(e: unknown): {
 } {
   return classifyDeliveryError(e);
 }
+
+/**
+ * Whether a failure says the recipient's address itself is bad: a permanent refusal whose
+ * reply carries an enhanced status code of class 5.1 (bad destination address) or 5.2.1
+ * (mailbox disabled). Everything else (authentication, policy, content, an outage) is not
+ * the recipient's fault.
+ */
+export function isRecipientRefusal(code: string, reply: string | undefined): boolean {
+  return (
+    code === 'delivery_rejected' &&
+    /(?:^|[\s[(-])5\.(?:1\.\d{1,3}|2\.1)(?=$|[\s\])])/.test(reply ?? '')
+  );
+}

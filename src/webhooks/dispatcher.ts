@@ -103,8 +103,8 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
             };
           }),
       );
-      if (jobs.length) await this.queue.addBulk(jobs);
       const feedback = await feedbackJobsFor(tx, events);
+      if (jobs.length) await this.queue.addBulk(jobs);
       if (feedback.length) await this.feedback.addBulk(feedback);
       await tx.query('UPDATE events SET dispatched_at = now() WHERE id = ANY ($1::uuid[])', [
         events.map((e) => e.id),

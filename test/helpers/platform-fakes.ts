@@ -115,12 +115,20 @@ export function startMauticFake(o: {
           : { status: 400, body: { error: 'invalid_client' } };
       }
       if (r.method === 'GET' && r.path === '/api/contacts') {
-        const email = (r.query.get('search') ?? '').replace(/^email:/, '');
-        const id = o.contacts[email];
+        // Like Mautic's `email:` search, a LIKE match: similar addresses come back too.
+        const wanted = (r.query.get('search') ?? '').replace(/^email:/, '').toLowerCase();
+        const found = Object.entries(o.contacts).filter(([email]) =>
+          email.toLowerCase().includes(wanted),
+        );
         return {
           status: 200,
-          body: id
-            ? { total: 1, contacts: { [id]: { id, fields: { all: { email } } } } }
+          body: found.length
+            ? {
+                total: found.length,
+                contacts: Object.fromEntries(
+                  found.map(([email, id]) => [id, { id, fields: { all: { email } } }]),
+                ),
+              }
             : { total: 0, contacts: [] },
         };
       }

@@ -48,6 +48,22 @@ describe('integrations API', () => {
     assert.ok(!Buffer.from(row.sealed_secrets).includes('mautic-api-password'));
   });
 
+  test('Mautic OAuth2: the client secret is redacted too', async () => {
+    const [a] = tenants;
+    const r = await app.request('POST', path(a, 'mautic'), {
+      token: a.key,
+      body: {
+        baseUrl: 'https://93.184.216.34',
+        credentials: { type: 'oauth2', clientId: 'cid', clientSecret: 'mautic-client-secret' },
+      },
+    });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.json.settings.credentials.clientId, 'cid');
+    assert.equal(r.json.settings.credentials.clientSecret, '[redacted]');
+    const list = await app.request('GET', path(a, 'mautic'), { token: a.key });
+    assert.ok(!list.text.includes('mautic-client-secret'));
+  });
+
   test('bad settings get 400 naming the field; an unknown platform 404', async () => {
     const [a] = tenants;
     const cases: [string, unknown, RegExp][] = [

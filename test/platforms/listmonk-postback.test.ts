@@ -205,6 +205,10 @@ describe('listmonk postback: refused before anything is spooled', () => {
       [{ ...one(), subject: 42 }, /subject/],
       [{ ...one(), campaign: { ...one().campaign, from_email: '' } }, /from_email/],
       [{ ...one(), attachments: [{ name: 'a', header: {}, content: '!!!' }] }, /base64/],
+      [
+        { ...one(), campaign: { ...one().campaign, headers: [{ 'Return-Path': 'not mail' }] } },
+        /Return-Path/,
+      ],
       [[one()], /JSON object/],
     ];
     for (const [body, field] of cases) {

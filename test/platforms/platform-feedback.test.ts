@@ -21,6 +21,8 @@ import { MAUTIC_EMAIL_ID, mauticMessage } from './mautic-message';
 let app: TestApp;
 let sink: SmtpSink;
 const fakes: PlatformFake[] = [];
+/** Every postback login password handed out, to look for in the log. */
+const postbackPasswords: string[] = [];
 
 before(async () => {
   // 550 for addresses starting with "gone", 451 for "later": the rest is accepted.
@@ -28,6 +30,7 @@ before(async () => {
     reply: (raw) => {
       const to = /^To: .*$/im.exec(raw.toString('latin1'))?.[0] ?? '';
       if (/gone/.test(to)) return { code: 550, text: '5.1.1 mailbox unavailable' };
+      if (/policy/.test(to)) return { code: 550, text: '5.7.1 rejected by local policy' };
       if (/later/.test(to)) return { code: 451, text: '4.2.0 try again later' };
       return undefined;
     },
@@ -55,6 +58,7 @@ async function integrate(t: RelayTenant, platform: string, body: unknown) {
     body,
   });
   assert.equal(r.status, 201, r.text);
+  if (r.json.password) postbackPasswords.push(r.json.password);
   return r.json;
 }
 
@@ -115,6 +119,19 @@ describe('listmonk: failures become bounces', () => {
     assert.match(meta.reply, /550/);
   });
 
+  test('a policy refusal (5.7.1) is not about the address: a soft bounce', async () => {
+    const s = subscriber('policy@example.net', 'Policy');
+    await send(postback({ subscribers: [s] }));
+    const [bounce] = await eventually(
+      async () => (bouncesFor(s.email).length ? bouncesFor(s.email) : undefined),
+      30_000,
+      'the soft bounce',
+    );
+    const body = bounce.json as Record<string, string>;
+    assert.equal(body.type, 'soft');
+    assert.equal(JSON.parse(body.meta).code, 'delivery_rejected');
+  });
+
   test('a message that keeps being deferred until retries run out is a soft bounce', async () => {
     const s = subscriber('later@example.net', 'Later');
     await send(postback({ subscribers: [s] }));
@@ -151,7 +168,8 @@ describe('Mautic: SMTP in, Do-Not-Contact back', () => {
     basicTenant = await setupTenant(app, sink.port);
     oauthTenant = await setupTenant(app, sink.port);
     mauticBasic = await startMauticFake({
-      contacts: { 'gone-basic@example.net': 42 },
+      // The first one also matches a search for gone-basic@example.net.
+      contacts: { 'old.gone-basic@example.net': 41, 'gone-basic@example.net': 42 },
       basic: { user: 'api-user', pass: 'api-pass' },
     });
     mauticOauth = await startMauticFake({
@@ -216,6 +234,23 @@ describe('Mautic: SMTP in, Do-Not-Contact back', () => {
     assert.match(body.comments, /\[delivery_rejected\]/);
   });
 
+  test('a policy refusal does not put the contact on Do-Not-Contact', async () => {
+    const id = queuedId(await smtpSend(basicTenant, 'policy-basic@example.net'));
+    await eventually(
+      async () => {
+        const m = await app.request('GET', `/v1/tenants/${basicTenant.id}/messages/${id}`, op);
+        return m.json.state === 'failed' ? true : undefined;
+      },
+      30_000,
+      'the failure',
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.ok(
+      !mauticBasic.requests.some((r) => r.query.get('search')?.includes('policy-basic')),
+      'no contact search for a policy refusal',
+    );
+  });
+
   test('the same with OAuth2 client credentials', async () => {
     await smtpSend(oauthTenant, 'gone-oauth@example.net');
     const dnc = await eventually(
@@ -250,7 +285,14 @@ describe('secrets stay out of the log', () => {
   test('no platform password, token or client secret appears in the log', () => {
     const log = app.logs.join('\n');
     assert.match(log, /PlatformFeedback/, 'the feedback was logged');
-    for (const secret of ['listmonk-api-token', 'api-pass', 'client-secret-1']) {
+    const secrets = [
+      'listmonk-api-token',
+      'api-pass',
+      'client-secret-1',
+      'mautic-access-token-0123456789',
+      ...postbackPasswords,
+    ];
+    for (const secret of secrets) {
       assert.ok(!log.includes(secret), `${secret} in the log`);
     }
   });
