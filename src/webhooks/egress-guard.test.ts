@@ -228,6 +228,19 @@ describe('egress guard: checkWebhookUrl', () => {
   });
 });
 
+describe('egress guard: what allowPrivate never opens', () => {
+  it('refuses cloud metadata and link-local addresses even when allowPrivate is true', async () => {
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data/',
+      'http://169.254.10.20/',
+      'http://[fd00:ec2::254]/',
+      'http://[fe80::1]/',
+    ]) {
+      await refusal(checkWebhookUrl(url, { allowPrivate: true, lookup: dns }));
+    }
+  });
+});
+
 describe('egress guard: guardedLookup', () => {
   it('refuses a blocked answer at connect time with an EgressRefused error', async () => {
     const { err } = await callLookup(
@@ -297,9 +310,13 @@ describe('egress guard: guardedLookup', () => {
       address: '127.0.0.1',
       family: 4,
     });
-    assert.deepEqual((await callLookup(lookup, 'rebind.example', { all: true })).address, [
-      { address: '169.254.169.254', family: 4 },
+    assert.deepEqual((await callLookup(lookup, 'mixed.example', { all: true })).address, [
+      { address: '93.184.216.34', family: 4 },
+      { address: '10.1.2.3', family: 4 },
     ]);
+    // Cloud metadata stays refused.
+    const metadata = await callLookup(lookup, 'rebind.example', { all: true });
+    assert.ok(metadata.err instanceof EgressRefused, String(metadata.err));
   });
 
   it('resolves through the system resolver when no lookup is given', async () => {

@@ -3,8 +3,9 @@
  * The URL is checked when a subscription is saved (checkWebhookUrl) and again at each
  * delivery: IP literals before connecting (checkWebhookUrlWithoutDns), host names inside
  * the connection's own DNS lookup (guardedLookup), so an answer that changes after the save
- * (DNS rebinding) is still refused. WEBHOOK_ALLOW_PRIVATE=true turns all of this off
- * (allowPrivate), for tests and for receivers on a private network.
+ * (DNS rebinding) is still refused. allowPrivate (WEBHOOK_ALLOW_PRIVATE,
+ * PLATFORM_ALLOW_PRIVATE) lets loopback and private addresses through, for tests and for
+ * receivers on a private network; cloud metadata and link-local addresses stay refused.
  */
 import { promises as dns } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
@@ -122,10 +123,15 @@ function refusal(subject: string, address: string, range: string): EgressRefused
   );
 }
 
-function refuseBlocked(subject: string, addresses: string[]): void {
+/** Ranges refused even with allowPrivate: a cloud's metadata service is never a receiver. */
+const ALWAYS_BLOCKED = new Set(['metadata', 'link-local']);
+
+function refuseBlocked(subject: string, addresses: string[], allowPrivate: boolean): void {
   for (const address of addresses) {
     const range = blockedRange(address);
-    if (range !== undefined) throw refusal(subject, address, range);
+    if (range !== undefined && (!allowPrivate || ALWAYS_BLOCKED.has(range))) {
+      throw refusal(subject, address, range);
+    }
   }
 }
 
@@ -156,7 +162,7 @@ export function checkWebhookUrlWithoutDns(url: string, o: { allowPrivate: boolea
     );
   }
   const host = bareHostname(parsed);
-  if (isIP(host) && !o.allowPrivate) refuseBlocked(shown(parsed), [host]);
+  if (isIP(host)) refuseBlocked(shown(parsed), [host], o.allowPrivate);
   return parsed;
 }
 
@@ -181,7 +187,7 @@ export async function checkWebhookUrl(url: string, o: EgressOptions): Promise<UR
   if (addresses.length === 0) {
     throw new EgressRefused(`${shown(parsed)} cannot be reached: ${host} has no address`);
   }
-  if (!o.allowPrivate) refuseBlocked(shown(parsed), addresses);
+  refuseBlocked(shown(parsed), addresses, o.allowPrivate);
   return parsed;
 }
 
@@ -202,11 +208,11 @@ export function guardedLookup(o: EgressOptions): LookupFunction {
     const family = wantedFamily(options.family);
     lookup(hostname)
       .then((answers) => {
-        if (!o.allowPrivate)
-          refuseBlocked(
-            hostname,
-            answers.map((a) => a.address),
-          );
+        refuseBlocked(
+          hostname,
+          answers.map((a) => a.address),
+          o.allowPrivate,
+        );
         const usable = answers.filter((a) => family === undefined || a.family === family);
         if (usable.length === 0) {
           const wanted = family === undefined ? '' : ` IPv${family}`;
