@@ -7,7 +7,7 @@ import { openDatabase } from './database/connection';
 import { migrate } from './database/migrator';
 import { resolveMasterKey } from './config/master-key';
 import { MasterKeyRing } from './certificates/key-vault';
-import { setupOpenApi } from './common/openapi';
+import { prepareHttpApp } from './common/http-app';
 import type { Role } from './plugin/contract';
 
 const LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
@@ -47,7 +47,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<INestAp
       bodyParser: false, // src/common/raw-body.ts parses bodies
     },
   );
-  setupOpenApi(app);
+  prepareHttpApp(app);
   await app.listen(env.HTTP_PORT, env.HTTP_HOST);
   log.log(`role ${role}; HTTP on http://${env.HTTP_HOST}:${env.HTTP_PORT}`);
   return app;

@@ -11,7 +11,7 @@ import { openDatabase, type Database } from '../../src/database/connection';
 import { migrate } from '../../src/database/migrator';
 import { createTestDatabase } from '../helpers/postgres';
 import { MasterKeyRing } from '../../src/certificates/key-vault';
-import { setupOpenApi } from '../../src/common/openapi';
+import { prepareHttpApp } from '../../src/common/http-app';
 import { randomBytes } from 'node:crypto';
 import type { Role } from '../../src/plugin/contract';
 import { testRedis } from '../helpers/redis';
@@ -80,7 +80,7 @@ export async function startApp(
       bodyParser: false,
     },
   );
-  setupOpenApi(app);
+  prepareHttpApp(app);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
