@@ -1,9 +1,9 @@
 /**
- * The feedback queue: one job per failed message and platform integration (job id
- * `feedback_<event id>_<integration id>`, kept a day after it completes, so a failure is
- * reported once to each integration even if the dispatcher's transaction is repeated). Jobs are added by the
- * event dispatcher in the same transaction that marks the event dispatched; retries back
- * off from FEEDBACK_RETRY_INITIAL_SECONDS, doubling up to 4 h (about 24 h in all).
+ * The feedback queue: one job per failed message and platform integration. The job id
+ * `feedback_<event id>_<integration id>` is kept a day after the job completes, so a failure
+ * reaches each integration once even if the dispatcher's transaction is repeated. Jobs are
+ * added by the event dispatcher in the transaction that marks the event dispatched; retries
+ * back off from FEEDBACK_RETRY_INITIAL_SECONDS, doubling up to 4 h (about 24 h in all).
  */
 import type { FailedMessage } from '../plugin/contract';
 import { isRecipientRefusal } from '../relay/delivery-errors';

@@ -3,7 +3,7 @@
  * login must belong to an integration of that platform. The integration is handed to the
  * plugin's controller on the request; anything else is 401 with a Basic challenge.
  */
-import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
+import { Inject, Injectable, Logger, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import {
   INBOUND_INTEGRATION,
@@ -23,6 +23,8 @@ function basicLogin(req: Request): { username: string; password: string } | unde
 
 @Injectable()
 export class InboundLogin implements NestMiddleware {
+  private readonly log = new Logger('InboundLogin');
+
   constructor(@Inject(INTEGRATION_LOGINS) private readonly logins: IntegrationLogins) {}
 
   async use(req: Request, res: Response, next: NextFunction): Promise<void> {
@@ -36,7 +38,12 @@ export class InboundLogin implements NestMiddleware {
         return next();
       }
     } catch (e) {
-      return next(e);
+      // Database away or a key this process cannot open: the platform should try again.
+      this.log.warn(`${platform} login could not be checked: ${(e as Error).message}`);
+      res.status(503).json({
+        error: { code: 'internal_error', message: 'the login could not be checked; try again' },
+      });
+      return;
     }
     res
       .status(401)
