@@ -1,7 +1,8 @@
 // Operator only: a tenant's API keys (for its platform, or to sign in to this console as
 // the tenant). A new key is shown once.
 import { api, tenantPath } from './api.js';
-import { h, field, input, table, section, busy, clear, copyable } from './dom.js';
+import { h, field, input, table, section, busy, clear } from './dom.js';
+import { actionForm, shownOnce } from './forms.js';
 import { t, when, errorBox } from './i18n.js';
 
 export async function renderKeys(ctx) {
@@ -38,32 +39,16 @@ export async function renderKeys(ctx) {
   const label = input({ maxlength: 200, autocomplete: 'off' });
   const button = h('button', { type: 'submit' }, t('createKey'));
   const out = h('div', { 'aria-live': 'polite', id: 'new-key' });
-  const form = h(
-    'form',
-    {
-      onsubmit: (e) => {
-        e.preventDefault();
-        clear(out);
-        busy(button, async () => {
-          try {
-            const k = await api('POST', tenantPath(tenantId, '/api-keys'), {
-              json: label.value.trim() ? { label: label.value.trim() } : {},
-            });
-            label.value = '';
-            out.append(
-              h(
-                'div',
-                { class: 'once' },
-                h('p', { class: 'warn' }, t('shownOnce')),
-                copyable(t('apiKey'), k.key, t('copy'), t('copied')),
-              ),
-            );
-            await reload();
-          } catch (err) {
-            out.append(errorBox(err));
-          }
-        });
-      },
+  const form = actionForm(
+    button,
+    out,
+    async () => {
+      const k = await api('POST', tenantPath(tenantId, '/api-keys'), {
+        json: label.value.trim() ? { label: label.value.trim() } : {},
+      });
+      label.value = '';
+      out.append(shownOnce([t('apiKey'), k.key]));
+      await reload();
     },
     field(t('label'), label),
     button,

@@ -1,8 +1,9 @@
 // Ready-to-paste settings: listmonk's SMTP server form, Mautic's DSN, and listmonk's
 // postback messenger (created through the listmonk integration route).
 import { api, tenantPath } from './api.js';
-import { h, field, input, section, busy, clear, pasteBlock, copyable } from './dom.js';
-import { t, errorBox } from './i18n.js';
+import { h, field, input, section, clear, pasteBlock } from './dom.js';
+import { actionForm, shownOnce } from './forms.js';
+import { t } from './i18n.js';
 
 const dsn = (user, pass, host, port) =>
   `smtp://${encodeURIComponent(user)}:${encodeURIComponent(pass)}@${host}:${port}`;
@@ -50,33 +51,21 @@ export function pasteBlocks(ctx) {
   });
   const button = h('button', { type: 'submit' }, t('createPostback'));
   const out = h('div', { 'aria-live': 'polite', id: 'postback-result' });
-  const postback = h(
-    'form',
-    {
-      onsubmit: (e) => {
-        e.preventDefault();
-        clear(out);
-        busy(button, async () => {
-          try {
-            const r = await api('POST', tenantPath(ctx.tenantId, '/integrations/listmonk'), {
-              json: { rootUrl: rootUrl.value.trim() },
-            });
-            out.append(
-              h(
-                'div',
-                { class: 'once' },
-                h('p', { class: 'warn' }, t('shownOnce')),
-                copyable(t('postbackUrl'), r.postbackUrl, t('copy'), t('copied')),
-                copyable(t('username'), r.username, t('copy'), t('copied')),
-                copyable(t('password'), r.password, t('copy'), t('copied')),
-                h('p', {}, t('postbackHowTo')),
-              ),
-            );
-          } catch (err) {
-            out.append(errorBox(err));
-          }
-        });
-      },
+  const postback = actionForm(
+    button,
+    out,
+    async () => {
+      const r = await api('POST', tenantPath(ctx.tenantId, '/integrations/listmonk'), {
+        json: { rootUrl: rootUrl.value.trim() },
+      });
+      out.append(
+        shownOnce(
+          [t('postbackUrl'), r.postbackUrl],
+          [t('username'), r.username],
+          [t('password'), r.password],
+        ),
+        h('p', {}, t('postbackHowTo')),
+      );
     },
     field(t('listmonkRootUrl'), rootUrl, t('listmonkRootUrlHint')),
     button,

@@ -1,7 +1,8 @@
 // Sending setup: SMTP credentials (password shown once), the delivery transport with a
 // check, and ready-to-paste settings for listmonk and Mautic.
 import { api, tenantPath } from './api.js';
-import { h, field, input, select, table, section, busy, clear, copyable } from './dom.js';
+import { h, field, input, select, table, section, busy, clear } from './dom.js';
+import { actionForm, shownOnce } from './forms.js';
 import { t, when, errorBox, okBox } from './i18n.js';
 import { pasteBlocks } from './paste.js';
 
@@ -40,34 +41,17 @@ function credentialsSection(ctx, onCreated) {
   };
   const label = input({ maxlength: 200, autocomplete: 'off', placeholder: 'listmonk' });
   const button = h('button', { type: 'submit' }, t('createCredentials'));
-  const form = h(
-    'form',
-    {
-      onsubmit: (e) => {
-        e.preventDefault();
-        clear(created);
-        busy(button, async () => {
-          try {
-            const c = await api('POST', tenantPath(tenantId, '/smtp-credentials'), {
-              json: label.value.trim() ? { label: label.value.trim() } : {},
-            });
-            label.value = '';
-            created.append(
-              h(
-                'div',
-                { class: 'once' },
-                h('p', { class: 'warn' }, t('shownOnce')),
-                copyable(t('username'), c.username, t('copy'), t('copied')),
-                copyable(t('password'), c.password, t('copy'), t('copied')),
-              ),
-            );
-            onCreated(c);
-            await reload();
-          } catch (err) {
-            created.append(errorBox(err));
-          }
-        });
-      },
+  const form = actionForm(
+    button,
+    created,
+    async () => {
+      const c = await api('POST', tenantPath(tenantId, '/smtp-credentials'), {
+        json: label.value.trim() ? { label: label.value.trim() } : {},
+      });
+      label.value = '';
+      created.append(shownOnce([t('username'), c.username], [t('password'), c.password]));
+      onCreated(c);
+      await reload();
     },
     field(t('label'), label, t('labelHint')),
     button,

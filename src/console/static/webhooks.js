@@ -1,7 +1,8 @@
 // Webhooks: subscribe (the secret is shown once), send a test, read the delivery log,
 // and unsubscribe.
 import { api, tenantPath } from './api.js';
-import { h, field, input, table, section, busy, clear, copyable } from './dom.js';
+import { h, field, input, table, section, busy, clear } from './dom.js';
+import { actionForm, shownOnce } from './forms.js';
 import { t, when, errorBox, okBox } from './i18n.js';
 
 const EVENTS = [
@@ -134,36 +135,20 @@ export async function renderWebhooks(ctx) {
   );
   const button = h('button', { type: 'submit' }, t('subscribe'));
   const out = h('div', { 'aria-live': 'polite', id: 'webhook-created' });
-  const form = h(
-    'form',
-    {
-      onsubmit: (e) => {
-        e.preventDefault();
-        clear(out);
-        busy(button, async () => {
-          try {
-            const w = await api('POST', tenantPath(tenantId, '/webhooks'), {
-              json: {
-                url: url.value.trim(),
-                events: boxes.filter((b) => b.checked).map((b) => b.value),
-                ...(description.value.trim() ? { description: description.value.trim() } : {}),
-              },
-            });
-            url.value = '';
-            out.append(
-              h(
-                'div',
-                { class: 'once' },
-                h('p', { class: 'warn' }, t('shownOnce')),
-                copyable(t('secret'), w.secret, t('copy'), t('copied')),
-              ),
-            );
-            await reload();
-          } catch (err) {
-            out.append(errorBox(err));
-          }
-        });
-      },
+  const form = actionForm(
+    button,
+    out,
+    async () => {
+      const w = await api('POST', tenantPath(tenantId, '/webhooks'), {
+        json: {
+          url: url.value.trim(),
+          events: boxes.filter((b) => b.checked).map((b) => b.value),
+          ...(description.value.trim() ? { description: description.value.trim() } : {}),
+        },
+      });
+      url.value = '';
+      out.append(shownOnce([t('secret'), w.secret]));
+      await reload();
     },
     field(t('webhookUrl'), url),
     h(
