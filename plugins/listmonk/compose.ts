@@ -72,7 +72,12 @@ function contentDigest(p: Postback, r: PostbackRecipient): string {
   return h.digest('hex');
 }
 
-export async function composeMessages(p: Postback, rootUrl: string): Promise<ComposedMessage[]> {
+/** The message for one recipient of the postback (one at a time: attachments can be large). */
+export async function composeMessage(
+  p: Postback,
+  r: PostbackRecipient,
+  rootUrl: string,
+): Promise<ComposedMessage> {
   const fromAddress = addressOf(p.fromEmail);
   const domain = fromAddress.split('@').pop() ?? 'localhost';
   const campaignHeaders = (p.campaign?.headers ?? []).flatMap((h) => Object.entries(h));
@@ -80,42 +85,40 @@ export async function composeMessages(p: Postback, rootUrl: string): Promise<Com
   const extra = campaignHeaders
     .filter(([k]) => !STRUCTURAL.has(k.toLowerCase()) && k.toLowerCase() !== 'return-path')
     .map(([key, value]) => ({ key, value }));
-  const html = p.contentType !== 'plain';
+  const digest = contentDigest(p, r);
+  const listHeaders = p.campaign
+    ? [
+        {
+          key: 'List-Unsubscribe',
+          value: `<${rootUrl}/subscription/${p.campaign.uuid}/${r.uuid}>`,
+        },
+        { key: 'List-Unsubscribe-Post', value: 'List-Unsubscribe=One-Click' },
+        { key: 'X-Listmonk-Campaign', value: p.campaign.uuid },
+      ]
+    : [];
+  const composer = new MailComposer({
+    from: p.fromEmail,
+    to: r.name ? { name: r.name, address: r.email } : r.email,
+    subject: p.subject,
+    ...(p.contentType !== 'plain' ? { html: p.body } : { text: p.body }),
+    attachments: p.attachments.map(attachmentOf),
+    messageId: `<${digest.slice(0, 32)}@${domain}>`,
+    date: new Date(),
+    headers: [...extra, ...listHeaders, { key: 'X-Listmonk-Subscriber', value: r.uuid }],
+  });
+  return {
+    recipient: r,
+    raw: await composer.compile().build(),
+    envelopeFrom: returnPath ? addressOf(returnPath) : fromAddress,
+    idempotencyKey: p.campaign
+      ? `listmonk:${p.campaign.uuid}:${r.uuid}:${digest.slice(0, 32)}`
+      : // Without a campaign (a transactional message) the same text may rightly be sent
+        // again another day: a retried postback is recognised within the day.
+        `listmonk:tx:${new Date().toISOString().slice(0, 10)}:${r.uuid}:${digest.slice(0, 32)}`,
+  };
+}
 
-  return Promise.all(
-    p.recipients.map(async (r) => {
-      const digest = contentDigest(p, r);
-      const listHeaders = p.campaign
-        ? [
-            {
-              key: 'List-Unsubscribe',
-              value: `<${rootUrl}/subscription/${p.campaign.uuid}/${r.uuid}>`,
-            },
-            { key: 'List-Unsubscribe-Post', value: 'List-Unsubscribe=One-Click' },
-            { key: 'X-Listmonk-Campaign', value: p.campaign.uuid },
-          ]
-        : [];
-      const composer = new MailComposer({
-        from: p.fromEmail,
-        to: r.name ? { name: r.name, address: r.email } : r.email,
-        subject: p.subject,
-        ...(html ? { html: p.body } : { text: p.body }),
-        attachments: p.attachments.map(attachmentOf),
-        messageId: `<${digest.slice(0, 32)}@${domain}>`,
-        date: new Date(),
-        headers: [...extra, ...listHeaders, { key: 'X-Listmonk-Subscriber', value: r.uuid }],
-      });
-      const raw = await composer.compile().build();
-      return {
-        recipient: r,
-        raw,
-        envelopeFrom: returnPath ? addressOf(returnPath) : fromAddress,
-        idempotencyKey: p.campaign
-          ? `listmonk:${p.campaign.uuid}:${r.uuid}:${digest.slice(0, 32)}`
-          : // Without a campaign (a transactional message) the same text may rightly be sent
-            // again another day: a retried postback is recognised within the day.
-            `listmonk:tx:${new Date().toISOString().slice(0, 10)}:${r.uuid}:${digest.slice(0, 32)}`,
-      };
-    }),
-  );
+/** Every recipient's message (for tests and small postbacks). */
+export function composeMessages(p: Postback, rootUrl: string): Promise<ComposedMessage[]> {
+  return Promise.all(p.recipients.map((r) => composeMessage(p, r, rootUrl)));
 }

@@ -1,15 +1,16 @@
 /**
  * POST /v1/inbound/listmonk: listmonk's HTTP postback messenger. The core has checked the
- * Basic login (it names the integration and with it the tenant) before reading the body. Each recipient's
- * message is composed and handed to Intake; the answer is 200 only once every one is
- * spooled, because listmonk counts anything else as a failed send.
+ * Basic login (it names the integration and with it the tenant) before reading the body.
+ * The whole payload is checked first; then each recipient's message is composed and handed
+ * to Intake in turn. The answer is 200 only once every one is spooled, because listmonk
+ * counts anything else as a failed send (and its retry is recognised by idempotency key).
  */
 import { Body, Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import { ApiBody, ApiExcludeController } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { INTAKE, inboundIntegration, PLATFORM_META, type Intake } from '../../src/plugin/contract';
 import { RelayError } from '../../src/plugin/relay-error';
-import { composeMessages } from './compose';
+import { composeMessage } from './compose';
 import { rootOf, type ListmonkSettings } from './listmonk.settings';
 import { parsePostback } from './postback-payload';
 
@@ -31,9 +32,9 @@ export class ListmonkPostbackController {
     }
     const settings = integration.settings as ListmonkSettings;
     const postback = parsePostback(body);
-    const messages = await composeMessages(postback, rootOf(settings));
     const accepted = [];
-    for (const m of messages) {
+    for (const recipient of postback.recipients) {
+      const m = await composeMessage(postback, recipient, rootOf(settings));
       const a = await this.intake.accept({
         tenantId: integration.tenantId,
         envelope: { from: m.envelopeFrom, to: [m.recipient.email] },
