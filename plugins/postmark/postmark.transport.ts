@@ -4,33 +4,19 @@
  * tracking off (links would be rewritten through Postmark's click domain), and the message
  * stream to send through.
  */
-import { Type } from 'class-transformer';
+import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import type { DeliveryError } from '../../src/plugin/contract';
+import { ProviderSmtpEndpoint } from '../../src/plugin/smtp-settings';
 import {
-  IsBoolean,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-} from 'class-validator';
-import {
-  DeliveryError,
-  type DeliveryResult,
-  type DeliveryTransport,
-  type Envelope,
-} from '../../src/plugin/contract';
-import {
-  PooledSmtpClient,
+  providerSmtpConnection,
   smtpDeliveryError,
+  SmtpRelayTransport,
   type SmtpConnection,
 } from '../../src/plugin/smtp-client';
 
 export const POSTMARK_SMTP_HOST = 'smtp.postmarkapp.com';
 
-export class PostmarkDeliverySettings {
+export class PostmarkDeliverySettings extends ProviderSmtpEndpoint {
   /** The Server API token: Postmark's SMTP username and password (secret). */
   @IsString()
   @MinLength(1)
@@ -46,24 +32,8 @@ export class PostmarkDeliverySettings {
   })
   messageStream?: string;
 
-  /** For broadcast streams, proxies and tests; default smtp.postmarkapp.com. */
-  @IsOptional()
-  @IsString()
-  @Matches(/^[A-Za-z0-9.-]{1,253}$/, { message: 'host must be a host name or an IP address' })
-  host = POSTMARK_SMTP_HOST;
-
-  /** Default 587 (STARTTLS, required); Postmark also listens on 25 and 2525. */
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(65535)
-  port = 587;
-
-  /** Check the server's certificate (default true; false only for a private test host). */
-  @IsOptional()
-  @IsBoolean()
-  rejectUnauthorized = true;
+  /** Default smtp.postmarkapp.com, port 587 (STARTTLS); Postmark also listens on 25 and 2525. */
+  override host = POSTMARK_SMTP_HOST;
 }
 
 /**
@@ -75,17 +45,6 @@ export function postmarkHeaderLines(s: Pick<PostmarkDeliverySettings, 'messageSt
   const lines = ['X-PM-TrackOpens: false', 'X-PM-TrackLinks: None'];
   if (s.messageStream) lines.push(`X-PM-Message-Stream: ${s.messageStream}`);
   return Buffer.from(lines.map((l) => `${l}\r\n`).join(''), 'latin1');
-}
-
-function connection(s: PostmarkDeliverySettings): SmtpConnection {
-  return {
-    host: s.host ?? POSTMARK_SMTP_HOST,
-    port: s.port ?? 587,
-    secure: false,
-    requireTLS: true,
-    auth: { user: s.serverToken, pass: s.serverToken },
-    tls: { rejectUnauthorized: s.rejectUnauthorized ?? true },
-  };
 }
 
 /**
@@ -106,40 +65,25 @@ export function postmarkDeliveryError(e: unknown): DeliveryError {
   );
 }
 
-export class PostmarkTransport implements DeliveryTransport<PostmarkDeliverySettings> {
+export class PostmarkTransport extends SmtpRelayTransport<PostmarkDeliverySettings> {
   readonly id = 'postmark';
   readonly settings = PostmarkDeliverySettings;
   readonly secretFields = ['serverToken'];
-  private readonly client = new PooledSmtpClient();
 
-  async send(
-    signed: Buffer,
-    envelope: Envelope,
-    s: PostmarkDeliverySettings,
-  ): Promise<DeliveryResult> {
-    // Postmark does not document a message id in its SMTP reply: the reply is kept, and a
-    // "queued as <id>" in it, if there is one, is taken as the id.
-    try {
-      return await this.client.send(
-        connection(s),
-        envelope,
-        Buffer.concat([postmarkHeaderLines(s), signed]),
-      );
-    } catch (e) {
-      throw postmarkDeliveryError(e);
-    }
+  // Postmark does not document a message id in its SMTP reply: the reply is kept, and a
+  // "queued as <id>" in it, if there is one, is taken as the id.
+  protected connection(s: PostmarkDeliverySettings): SmtpConnection {
+    return providerSmtpConnection(s, POSTMARK_SMTP_HOST, {
+      user: s.serverToken,
+      pass: s.serverToken,
+    });
   }
 
-  /** Connect, STARTTLS and AUTH with the token; no mail is sent. */
-  async verify(s: PostmarkDeliverySettings): Promise<void> {
-    try {
-      await this.client.verify(connection(s));
-    } catch (e) {
-      throw postmarkDeliveryError(e);
-    }
+  protected override headerLines(s: PostmarkDeliverySettings): Buffer {
+    return postmarkHeaderLines(s);
   }
 
-  async close(): Promise<void> {
-    this.client.close();
+  protected override deliveryError(e: unknown): DeliveryError {
+    return postmarkDeliveryError(e);
   }
 }

@@ -6,28 +6,13 @@
  * encoded lines, which no detached signature survives, so messages are signed opaque by
  * default.
  */
-import { Type } from 'class-transformer';
+import { IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import type { DeliveryError } from '../../src/plugin/contract';
+import { ProviderSmtpEndpoint } from '../../src/plugin/smtp-settings';
 import {
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-} from 'class-validator';
-import {
-  DeliveryError,
-  type DeliveryResult,
-  type DeliveryTransport,
-  type Envelope,
-} from '../../src/plugin/contract';
-import {
-  PooledSmtpClient,
+  providerSmtpConnection,
   smtpDeliveryError,
+  SmtpRelayTransport,
   type SmtpConnection,
 } from '../../src/plugin/smtp-client';
 
@@ -37,7 +22,7 @@ export const SENDGRID_SMTP_USER = 'apikey';
 
 const SIGNATURE_FORMATS = ['opaque', 'detached'] as const;
 
-export class SendgridDeliverySettings {
+export class SendgridDeliverySettings extends ProviderSmtpEndpoint {
   /** A SendGrid API key with the "Mail Send" permission (secret). */
   @IsString()
   @MinLength(1)
@@ -45,24 +30,8 @@ export class SendgridDeliverySettings {
   @Matches(/^\S+$/, { message: 'apiKey must not contain spaces or line breaks' })
   apiKey!: string;
 
-  /** For proxies and tests; default smtp.sendgrid.net. */
-  @IsOptional()
-  @IsString()
-  @Matches(/^[A-Za-z0-9.-]{1,253}$/, { message: 'host must be a host name or an IP address' })
-  host = SENDGRID_SMTP_HOST;
-
-  /** For proxies and tests; default 587 (STARTTLS, required). */
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(65535)
-  port = 587;
-
-  /** Check the relay's certificate (default true; false only for a private test host). */
-  @IsOptional()
-  @IsBoolean()
-  rejectUnauthorized = true;
+  /** Default smtp.sendgrid.net, port 587 (STARTTLS). */
+  override host = SENDGRID_SMTP_HOST;
 
   /** `opaque` (default) survives SendGrid's re-wrapping; `detached` shows in every reader. */
   @IsOptional()
@@ -90,17 +59,6 @@ export const SENDGRID_HEADER_LINES = Buffer.from(
   'latin1',
 );
 
-function connection(s: SendgridDeliverySettings): SmtpConnection {
-  return {
-    host: s.host ?? SENDGRID_SMTP_HOST,
-    port: s.port ?? 587,
-    secure: false,
-    requireTLS: true,
-    auth: { user: SENDGRID_SMTP_USER, pass: s.apiKey },
-    tls: { rejectUnauthorized: s.rejectUnauthorized ?? true },
-  };
-}
-
 /**
  * SendGrid's documented SMTP replies as a verdict
  * (https://www.twilio.com/docs/sendgrid/for-developers/sending-email/smtp-errors-and-troubleshooting):
@@ -127,42 +85,27 @@ export function sendgridDeliveryError(e: unknown): DeliveryError {
   });
 }
 
-export class SendgridTransport implements DeliveryTransport<SendgridDeliverySettings> {
+export class SendgridTransport extends SmtpRelayTransport<SendgridDeliverySettings> {
   readonly id = 'sendgrid';
   readonly settings = SendgridDeliverySettings;
   readonly secretFields = ['apiKey'];
-  private readonly client = new PooledSmtpClient();
 
   signatureFormat(s: SendgridDeliverySettings): 'detached' | 'opaque' {
     return s.signatureFormat === 'detached' ? 'detached' : 'opaque';
   }
 
-  async send(
-    signed: Buffer,
-    envelope: Envelope,
-    s: SendgridDeliverySettings,
-  ): Promise<DeliveryResult> {
-    try {
-      return await this.client.send(
-        connection(s),
-        envelope,
-        Buffer.concat([SENDGRID_HEADER_LINES, signed]),
-      );
-    } catch (e) {
-      throw sendgridDeliveryError(e);
-    }
+  protected connection(s: SendgridDeliverySettings): SmtpConnection {
+    return providerSmtpConnection(s, SENDGRID_SMTP_HOST, {
+      user: SENDGRID_SMTP_USER,
+      pass: s.apiKey,
+    });
   }
 
-  /** Connect, STARTTLS and AUTH with the API key; no mail is sent. */
-  async verify(s: SendgridDeliverySettings): Promise<void> {
-    try {
-      await this.client.verify(connection(s));
-    } catch (e) {
-      throw sendgridDeliveryError(e);
-    }
+  protected override headerLines(): Buffer {
+    return SENDGRID_HEADER_LINES;
   }
 
-  async close(): Promise<void> {
-    this.client.close();
+  protected override deliveryError(e: unknown): DeliveryError {
+    return sendgridDeliveryError(e);
   }
 }

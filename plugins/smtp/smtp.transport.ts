@@ -14,8 +14,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import type { DeliveryResult, DeliveryTransport, Envelope } from '../../src/plugin/contract';
-import { PooledSmtpClient, type SmtpConnection } from '../../src/plugin/smtp-client';
+import { SmtpRelayTransport, type SmtpConnection } from '../../src/plugin/smtp-client';
 
 export class SmtpAuthSettings {
   @IsString()
@@ -69,34 +68,21 @@ export class SmtpDeliverySettings {
   auth?: SmtpAuthSettings;
 }
 
-function connection(s: SmtpDeliverySettings): SmtpConnection {
-  return {
-    host: s.host,
-    port: s.port,
-    secure: s.secure,
-    requireTLS: s.requireTLS,
-    maxConnections: s.maxConnections,
-    maxMessages: 1000,
-    auth: s.auth ? { user: s.auth.user, pass: s.auth.pass } : undefined,
-    tls: { rejectUnauthorized: s.rejectUnauthorized },
-  };
-}
-
-export class SmtpTransport implements DeliveryTransport<SmtpDeliverySettings> {
+export class SmtpTransport extends SmtpRelayTransport<SmtpDeliverySettings> {
   readonly id = 'smtp';
   readonly settings = SmtpDeliverySettings;
   readonly secretFields = ['auth.pass'];
-  private readonly client = new PooledSmtpClient();
 
-  send(signed: Buffer, envelope: Envelope, s: SmtpDeliverySettings): Promise<DeliveryResult> {
-    return this.client.send(connection(s), envelope, signed);
-  }
-
-  verify(s: SmtpDeliverySettings): Promise<void> {
-    return this.client.verify(connection(s));
-  }
-
-  async close(): Promise<void> {
-    this.client.close();
+  protected connection(s: SmtpDeliverySettings): SmtpConnection {
+    return {
+      host: s.host,
+      port: s.port,
+      secure: s.secure,
+      requireTLS: s.requireTLS,
+      maxConnections: s.maxConnections,
+      maxMessages: 1000,
+      auth: s.auth ? { user: s.auth.user, pass: s.auth.pass } : undefined,
+      tls: { rejectUnauthorized: s.rejectUnauthorized },
+    };
   }
 }

@@ -1,12 +1,18 @@
 /**
  * Sending finished messages over SMTP for transports (any relay host, SendGrid, Postmark):
  * one nodemailer pool per distinct connection settings, the raw bytes sent as they are with
- * the given envelope, and the pieces each transport needs to judge a failure.
+ * the given envelope, the pieces each transport needs to judge a failure, and the transport
+ * they share. (The settings class for providers' relays is in smtp-settings.ts.)
  */
 import { createHash } from 'node:crypto';
 import { createTransport, type Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
-import { DeliveryError, type DeliveryResult, type Envelope } from './contract';
+import {
+  DeliveryError,
+  type DeliveryResult,
+  type DeliveryTransport,
+  type Envelope,
+} from './contract';
 
 export type SmtpConnection = Omit<SMTPPool.Options, 'pool'>;
 
@@ -118,4 +124,71 @@ export function smtpDeliveryError(
     return fail(`the ${provider} settings do not work (${err.code})`, true);
   }
   return fail(`delivery to ${provider} failed (${err.code ?? 'unknown'})`, false);
+}
+
+/**
+ * A delivery transport over SMTP: the signed bytes go out unchanged, after the transport's
+ * header lines if it has any (outside the signature), on a pooled connection per distinct
+ * settings. A failure is turned into the transport's own verdict, or passed on as it is
+ * for the core to classify.
+ */
+export abstract class SmtpRelayTransport<S extends object> implements DeliveryTransport<S> {
+  abstract readonly id: string;
+  abstract readonly settings: new () => S;
+  abstract readonly secretFields: readonly string[];
+  private readonly client = new PooledSmtpClient();
+
+  protected abstract connection(s: S): SmtpConnection;
+
+  /** Header lines put in front of the signed message; none by default. */
+  protected headerLines(_s: S): Buffer | undefined {
+    return undefined;
+  }
+
+  /** The failure as this transport's verdict; by default as it is, for the core to judge. */
+  protected deliveryError(e: unknown): unknown {
+    return e;
+  }
+
+  async send(signed: Buffer, envelope: Envelope, s: S): Promise<DeliveryResult> {
+    const head = this.headerLines(s);
+    try {
+      return await this.client.send(
+        this.connection(s),
+        envelope,
+        head ? Buffer.concat([head, signed]) : signed,
+      );
+    } catch (e) {
+      throw this.deliveryError(e);
+    }
+  }
+
+  /** Connect, STARTTLS and AUTH; no mail is sent. */
+  async verify(s: S): Promise<void> {
+    try {
+      await this.client.verify(this.connection(s));
+    } catch (e) {
+      throw this.deliveryError(e);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+  }
+}
+
+/** The connection to a provider's relay: STARTTLS required, authenticated as given. */
+export function providerSmtpConnection(
+  s: { host?: string; port?: number; rejectUnauthorized?: boolean },
+  defaultHost: string,
+  auth: { user: string; pass: string },
+): SmtpConnection {
+  return {
+    host: s.host ?? defaultHost,
+    port: s.port ?? 587,
+    secure: false,
+    requireTLS: true,
+    auth,
+    tls: { rejectUnauthorized: s.rejectUnauthorized ?? true },
+  };
 }
