@@ -13,6 +13,7 @@ import {
 } from '@nestjs/common';
 import { ENVIRONMENT } from '../config/tokens';
 import type { Environment } from '../config/environment';
+import { Rounds } from '../common/rounds';
 import { Spool } from './spool';
 import { RelayQueue } from './relay-queue';
 
@@ -21,9 +22,11 @@ const PAGE = 500;
 @Injectable()
 export class Recovery implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger('Recovery');
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
-  private stopped = false;
+  private readonly rounds = new Rounds(() =>
+    this.pass()
+      .catch((e) => this.log.warn(`recovery pass failed, will try again: ${(e as Error).message}`))
+      .then(() => this.env.RECOVERY_INTERVAL_SECONDS * 1000),
+  );
   private historyPurgedAt = 0;
 
   constructor(
@@ -33,19 +36,7 @@ export class Recovery implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    this.schedule(0);
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.pass()
-        .catch((e) =>
-          this.log.warn(`recovery pass failed, will try again: ${(e as Error).message}`),
-        )
-        .finally(() => this.schedule(this.env.RECOVERY_INTERVAL_SECONDS * 1000));
-    }, ms);
-    this.timer.unref();
+    this.rounds.start();
   }
 
   /** One pass; returns how many messages were queued again and bodies dropped. */
@@ -60,7 +51,7 @@ export class Recovery implements OnApplicationBootstrap, OnModuleDestroy {
         if (present[i]) continue;
         if (await this.queue.enqueue(m.id, m.nextAttemptAt)) requeued++;
       }
-      if (this.stopped || page.length < PAGE) break;
+      if (this.rounds.stopping || page.length < PAGE) break;
       after = page[page.length - 1].cursor;
     }
     const purged = await this.spool.purgeBodies(
@@ -80,8 +71,6 @@ export class Recovery implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.rounds.stop();
   }
 }

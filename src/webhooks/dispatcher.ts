@@ -15,6 +15,7 @@ import {
 } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { Database } from '../database/connection';
+import { Rounds } from '../common/rounds';
 import { DATABASE } from '../database/database.module';
 import { ENVIRONMENT } from '../config/tokens';
 import type { Environment } from '../config/environment';
@@ -35,9 +36,15 @@ interface EventRow {
 @Injectable()
 export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger('WebhookDispatcher');
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
-  private stopped = false;
+  private readonly rounds = new Rounds(() => {
+    const interval = this.env.WEBHOOK_DISPATCH_INTERVAL_SECONDS * 1000;
+    return this.dispatch()
+      .then((n) => (n === BATCH ? 0 : interval))
+      .catch((e: Error) => {
+        this.log.warn(`events wait for the next round: ${e.message}`);
+        return interval;
+      });
+  });
 
   constructor(
     @Inject(DATABASE) private readonly db: Database,
@@ -47,21 +54,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    this.schedule(0);
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.dispatch()
-        .then((n) => (n === BATCH ? 0 : this.env.WEBHOOK_DISPATCH_INTERVAL_SECONDS * 1000))
-        .catch((e: Error) => {
-          this.log.warn(`events wait for the next round: ${e.message}`);
-          return this.env.WEBHOOK_DISPATCH_INTERVAL_SECONDS * 1000;
-        })
-        .then((next) => this.schedule(next));
-    }, ms);
-    this.timer.unref();
+    this.rounds.start();
   }
 
   /** One round; returns how many events it took. */
@@ -114,8 +107,6 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.rounds.stop();
   }
 }

@@ -13,6 +13,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import type { Database } from '../database/connection';
+import { Rounds } from '../common/rounds';
 import { DATABASE } from '../database/database.module';
 import { recordEvent } from './event-log';
 
@@ -30,20 +31,17 @@ interface CertificateRow {
 @Injectable()
 export class ExpiryScan implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger('ExpiryScan');
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
+  /** At start-up, then daily. */
+  private readonly rounds = new Rounds(() =>
+    this.scan()
+      .catch((e: Error) => this.log.warn(`expiry scan failed, will run again: ${e.message}`))
+      .then(() => DAY_MS),
+  );
 
   constructor(@Inject(DATABASE) private readonly db: Database) {}
 
   onApplicationBootstrap(): void {
-    const run = (): void => {
-      this.running = this.scan().catch((e: Error) =>
-        this.log.warn(`expiry scan failed, will run again: ${e.message}`),
-      );
-    };
-    run();
-    this.timer = setInterval(run, DAY_MS);
-    this.timer.unref();
+    this.rounds.start();
   }
 
   /** One scan at `now`; returns the notices sent. */
@@ -99,7 +97,6 @@ export class ExpiryScan implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.rounds.stop();
   }
 }

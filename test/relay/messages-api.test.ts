@@ -5,6 +5,7 @@ import { startSink, type SmtpSink } from '../helpers/smtp-sink';
 import {
   eventually,
   op,
+  QUICK_RETRIES,
   queuedId,
   setupTenant,
   submit,
@@ -12,12 +13,6 @@ import {
   type RelayTenant,
 } from '../support/relay';
 import { Recovery } from '../../src/relay/recovery';
-
-const QUICK_RETRIES = {
-  RETRY_INITIAL_SECONDS: '0.2',
-  RETRY_MAX_SECONDS: '1',
-  RECOVERY_INTERVAL_SECONDS: '1',
-};
 
 /** Only the body holds this word; no API answer may contain it. */
 const BODY_ONLY = 'BODYONLY';

@@ -5,6 +5,7 @@ import { startSink, type SinkReply, type SmtpSink } from '../helpers/smtp-sink';
 import {
   eventually,
   op,
+  QUICK_RETRIES,
   queuedId,
   setupTenant,
   submit,
@@ -12,13 +13,6 @@ import {
   type RelayTenant,
 } from '../support/relay';
 import { Recovery } from '../../src/relay/recovery';
-
-/** Short retry settings, so a deferred message is tried again within a second. */
-const QUICK_RETRIES = {
-  RETRY_INITIAL_SECONDS: '0.2',
-  RETRY_MAX_SECONDS: '1',
-  RECOVERY_INTERVAL_SECONDS: '1',
-};
 
 /** A small newsletter from news@example.com whose Subject and body carry `marker`. */
 function newsletter(marker: string): Buffer {

@@ -12,6 +12,13 @@ import { newsletter20k } from '../fixtures/newsletters';
 
 export const op = { token: ADMIN_TOKEN };
 
+/** Short retry settings, so a deferred message is tried again within a second. */
+export const QUICK_RETRIES = {
+  RETRY_INITIAL_SECONDS: '0.2',
+  RETRY_MAX_SECONDS: '1',
+  RECOVERY_INTERVAL_SECONDS: '1',
+};
+
 export interface RelayTenant {
   id: string;
   username: string;
