@@ -4,7 +4,7 @@
  * envelope recipient as a `to` field and open and click tracking switched off for the
  * message (tracking rewrites links and adds a pixel inside the signed content).
  */
-import { IsIn, IsOptional, IsString, IsUrl, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsString, Matches } from 'class-validator';
 import {
   DeliveryError,
   type DeliveryResult,
@@ -12,6 +12,7 @@ import {
   type Envelope,
 } from '../../src/plugin/contract';
 import { callProviderApi, type ApiAnswer } from '../../src/plugin/http-api';
+import { apiRootOf, ProviderApiSettings } from '../../src/plugin/provider-settings';
 import { oneLine } from '../../src/plugin/smtp-client';
 
 export const MAILGUN_API_ROOTS = {
@@ -29,35 +30,17 @@ export const MAILGUN_TRACKING_OFF: readonly [string, string][] = [
 const DOMAIN_NAME =
   /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
 
-export class MailgunDeliverySettings {
-  /** The account's private API key (HTTP Basic password, user `api`). */
-  @IsString()
-  @MinLength(1)
-  @MaxLength(512)
-  @Matches(/^[\x21-\x7e]+$/, { message: 'apiKey must be printable ASCII without spaces' })
-  apiKey!: string;
-
+/** The account's private API key (HTTP Basic password, user `api`), region us or eu. */
+export class MailgunDeliverySettings extends ProviderApiSettings {
   /** The sending domain as Mailgun knows it, e.g. `mg.example.com`. */
   @IsString()
   @Matches(DOMAIN_NAME, { message: 'domain must be a domain name such as mg.example.com' })
   domain!: string;
-
-  /** Where the domain lives: `us` (api.mailgun.net) or `eu` (api.eu.mailgun.net). */
-  @IsOptional()
-  @IsIn(['us', 'eu'])
-  region: 'us' | 'eu' = 'us';
-
-  /** Another API root instead of the region's (a proxy, or a loopback stand-in in tests). */
-  @IsOptional()
-  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false })
-  @MaxLength(2048)
-  baseUrl?: string;
 }
 
 /** The API root for these settings: `baseUrl` if set, else the region's. */
-export function mailgunApiRoot(s: MailgunDeliverySettings): string {
-  return (s.baseUrl ?? MAILGUN_API_ROOTS[s.region ?? 'us']).replace(/\/+$/, '');
-}
+export const mailgunApiRoot = (s: MailgunDeliverySettings): string =>
+  apiRootOf(s, MAILGUN_API_ROOTS);
 
 const MEANINGS: Record<number, string> = {
   400: 'the request was refused',

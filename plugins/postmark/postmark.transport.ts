@@ -6,7 +6,7 @@
  */
 import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import type { DeliveryError } from '../../src/plugin/contract';
-import { ProviderSmtpEndpoint } from '../../src/plugin/smtp-settings';
+import { ProviderSmtpEndpoint } from '../../src/plugin/provider-settings';
 import {
   providerSmtpConnection,
   smtpDeliveryError,

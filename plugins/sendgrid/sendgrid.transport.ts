@@ -8,7 +8,7 @@
  */
 import { IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import type { DeliveryError } from '../../src/plugin/contract';
-import { ProviderSmtpEndpoint } from '../../src/plugin/smtp-settings';
+import { ProviderSmtpEndpoint } from '../../src/plugin/provider-settings';
 import {
   providerSmtpConnection,
   smtpDeliveryError,

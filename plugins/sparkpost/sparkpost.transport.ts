@@ -4,16 +4,7 @@
  * as inline recipients, the envelope sender as `return_path`, and open and click tracking
  * switched off (tracking rewrites links and adds pixels inside the signed content).
  */
-import {
-  IsBoolean,
-  IsIn,
-  IsOptional,
-  IsString,
-  IsUrl,
-  Matches,
-  MaxLength,
-  MinLength,
-} from 'class-validator';
+import { IsBoolean, IsIn, IsOptional } from 'class-validator';
 import {
   DeliveryError,
   type DeliveryResult,
@@ -21,6 +12,7 @@ import {
   type Envelope,
 } from '../../src/plugin/contract';
 import { callProviderApi, type ApiAnswer } from '../../src/plugin/http-api';
+import { apiRootOf, ProviderApiSettings } from '../../src/plugin/provider-settings';
 import { oneLine } from '../../src/plugin/smtp-client';
 
 export const SPARKPOST_API_ROOTS = {
@@ -35,25 +27,11 @@ export const SPARKPOST_CONTENT_OPTIONS = {
   inline_css: false,
 } as const;
 
-export class SparkPostDeliverySettings {
-  /** An API key with the "Transmissions: Read/Write" permission (and "Account: Read-only" for verify). */
-  @IsString()
-  @MinLength(1)
-  @MaxLength(512)
-  @Matches(/^[\x21-\x7e]+$/, { message: 'apiKey must be printable ASCII without spaces' })
-  apiKey!: string;
-
-  /** Where the account lives: `us` (api.sparkpost.com) or `eu` (api.eu.sparkpost.com). */
-  @IsOptional()
-  @IsIn(['us', 'eu'])
-  region: 'us' | 'eu' = 'us';
-
-  /** Another API root instead of the region's (Enterprise endpoint, proxy, test stand-in). */
-  @IsOptional()
-  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false })
-  @MaxLength(2048)
-  baseUrl?: string;
-
+/**
+ * An API key with the "Transmissions: Read/Write" permission (and "Account: Read-only" for
+ * verify); region us (api.sparkpost.com) or eu (api.eu.sparkpost.com).
+ */
+export class SparkPostDeliverySettings extends ProviderApiSettings {
   /**
    * Send the envelope sender as `return_path`. Its domain must be a verified bounce domain at
    * SparkPost; `false` leaves the return path to SparkPost's default.
@@ -72,9 +50,8 @@ export class SparkPostDeliverySettings {
 }
 
 /** The API root for these settings: `baseUrl` if set, else the region's. */
-export function sparkpostApiRoot(s: SparkPostDeliverySettings): string {
-  return (s.baseUrl ?? SPARKPOST_API_ROOTS[s.region ?? 'us']).replace(/\/+$/, '');
-}
+export const sparkpostApiRoot = (s: SparkPostDeliverySettings): string =>
+  apiRootOf(s, SPARKPOST_API_ROOTS);
 
 interface ApiError {
   message?: string;
