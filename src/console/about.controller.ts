@@ -1,13 +1,14 @@
 /**
  * GET /v1/about (any caller): who is asking, the version, the public URL, where SMTP
- * submission listens and which delivery transports exist, so the console can show
- * ready-to-paste settings. GET /v1/overview (operator): the dashboard figures.
+ * submission listens, which delivery transports and webhook events exist, so the console
+ * can show ready-to-paste settings and its forms. GET /v1/overview (operator): the dashboard figures.
  */
 import { Controller, Get, Inject, UseGuards } from '@nestjs/common';
 import { BearerGuard, Caller, requireOperator, type Principal } from '../common/auth';
 import type { Environment } from '../config/environment';
 import { ENVIRONMENT } from '../config/tokens';
 import { TransportRegistry } from '../plugin/contract';
+import { EVENT_TYPES } from '../webhooks/event-types';
 import { publicUrl, serviceVersion, type SmtpEndpoint } from './console-facts';
 import { OverviewRepository } from './overview.repository';
 
@@ -33,6 +34,7 @@ export class AboutController {
       publicUrl: publicUrl(this.env),
       smtp: this.smtp,
       transports: this.transports.ids(),
+      webhookEvents: EVENT_TYPES,
     };
   }
 

@@ -3,6 +3,7 @@
  * GET /v1/overview for the operator only; and the static scripts never build HTML from text.
  */
 import assert from 'node:assert/strict';
+import { EVENT_TYPES } from '../../src/webhooks/event-types';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -33,6 +34,7 @@ describe('console routes', () => {
     assert.equal(r.json.publicUrl, 'https://relay.example.com');
     assert.deepEqual(r.json.smtp, { host: 'relay.example.com', port: 2599, starttls: false });
     assert.ok(r.json.transports.includes('smtp'), r.text);
+    assert.deepEqual(r.json.webhookEvents, [...EVENT_TYPES]);
     assert.match(r.json.version, /^\d+\.\d+\.\d+/);
     const asTenant = await app.request('GET', '/v1/about', { token: tenantKey });
     assert.deepEqual(asTenant.json.caller, { kind: 'tenant', tenantId });

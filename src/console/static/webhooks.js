@@ -5,16 +5,6 @@ import { h, field, input, table, section, busy, clear } from './dom.js';
 import { actionForm, shownOnce } from './forms.js';
 import { t, when, errorBox, okBox } from './i18n.js';
 
-const EVENTS = [
-  'message.signing_failed',
-  'message.delivery_failed',
-  'message.sent_unsigned',
-  'message.delivered',
-  'certificate.expiring',
-  'certificate.expired',
-  'certificate.added',
-  'certificate.removed',
-];
 const DEFAULT_EVENTS = new Set([
   'message.signing_failed',
   'message.delivery_failed',
@@ -130,7 +120,8 @@ export async function renderWebhooks(ctx) {
     placeholder: 'https://hooks.example.com/smime-relay',
   });
   const description = input({ maxlength: 500 });
-  const boxes = EVENTS.map((e) =>
+  // The event types come from the server (GET /v1/about), so the list cannot fall behind.
+  const boxes = ctx.about.webhookEvents.map((e) =>
     input({ type: 'checkbox', value: e, checked: DEFAULT_EVENTS.has(e) }),
   );
   const button = h('button', { type: 'submit' }, t('subscribe'));
