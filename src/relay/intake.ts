@@ -41,7 +41,7 @@ function headerBlock(raw: Buffer): Buffer {
 }
 
 /** Header fields by name (case-insensitive), unfolded; the first occurrence wins. */
-export function headerLookup(header: Buffer): HeaderLookup {
+function headerLookup(header: Buffer): HeaderLookup {
   const fields = new Map<string, string>();
   const text = header.toString('utf8').replace(/\r?\n[ \t]+/g, ' ');
   for (const line of text.split(/\r?\n/)) {
@@ -51,11 +51,6 @@ export function headerLookup(header: Buffer): HeaderLookup {
     if (!fields.has(name)) fields.set(name, line.slice(colon + 1).trim());
   }
   return (name) => fields.get(name.toLowerCase());
-}
-
-function subjectOf(header: Buffer): string | undefined {
-  const m = /^subject:[ \t]*((?:.*)(?:\r?\n[ \t].*)*)/im.exec(header.toString('latin1'));
-  return m ? m[1].replace(/\r?\n[ \t]/g, ' ').slice(0, 300) : undefined;
 }
 
 @Injectable()
@@ -94,6 +89,8 @@ export class Intake implements IntakeContract {
       throw new RelayError('invalid_request', 'the message has no recipients');
     }
     const header = headerBlock(raw);
+    // One scan of the header fields serves the subject and the platform adapters.
+    const fields = headerLookup(header);
     const from = fromAddressOf(header);
     const tenant = isUuid(tenantId) ? await this.tenantView(tenantId, from) : undefined;
     if (!tenant) throw new RelayError('not_found', 'the tenant does not exist');
@@ -119,13 +116,13 @@ export class Intake implements IntakeContract {
       source: message.source,
       envelope: message.envelope,
       fromAddress: from,
-      subject: subjectOf(header),
+      subject: fields('subject')?.slice(0, 300),
       raw,
       unsignedAllowed: unsigned,
       idempotencyKey: message.idempotencyKey,
       meta: message.meta?.[PLATFORM_META]
         ? message.meta
-        : { ...message.meta, ...this.platforms.recognise(headerLookup(header)) },
+        : { ...message.meta, ...this.platforms.recognise(fields) },
     });
     if (!duplicate) {
       this.bodies.put(id, raw);
