@@ -37,6 +37,7 @@ import {
   topHeaders,
   type GoodKey,
 } from './support/engine';
+import { withDate } from './helpers/mail-date';
 import {
   loadSigningIdentity,
   signMessage,
@@ -57,7 +58,8 @@ let pki: TestPki;
 const ids = {} as Record<GoodKey, SigningIdentity>;
 /** A signing instant inside every certificate's validity, with milliseconds to be dropped. */
 const NOW = new Date(Math.floor(Date.now() / 1000) * 1000 + 86_400_000 + 789);
-const raw = newsletterByName('utf8-8bit-alternative').raw;
+/** Dated at the moment of signing, so the signature carries signingTime (see signing-time.ts). */
+const raw = withDate(newsletterByName('utf8-8bit-alternative').raw, NOW);
 
 before(async () => {
   pki = await createTestPki();
@@ -242,6 +244,22 @@ describe('CMS structure', () => {
     test(`${c.key}${c.pss ? ' pss' : ''} ${c.hash ?? 'default hash'} ${c.format}`, () =>
       checkStructure(c));
   }
+
+  test('signingTime only when Date: agrees: 29 minutes yes, 31 minutes or no Date: no', async () => {
+    const minutes = (m: number): Date => new Date(NOW.getTime() + m * 60_000);
+    const signedAttrs = async (input: Buffer): Promise<string[]> =>
+      readMessageCms(await signMessage(input, ids.rsa2048, { now: NOW }))
+        .signerInfos[0].signedAttrs.map((a) => a.oid)
+        .sort();
+    const without = EXPECTED_ATTRIBUTES.filter((o) => o !== OIDS.signingTime);
+    const fixture = newsletterByName('utf8-8bit-alternative').raw;
+    assert.deepEqual(await signedAttrs(withDate(fixture, minutes(-29))), EXPECTED_ATTRIBUTES);
+    assert.deepEqual(await signedAttrs(withDate(fixture, minutes(29))), EXPECTED_ATTRIBUTES);
+    assert.deepEqual(await signedAttrs(withDate(fixture, minutes(-31))), without);
+    assert.deepEqual(await signedAttrs(withDate(fixture, minutes(31))), without);
+    assert.deepEqual(await signedAttrs(withDate(fixture, null)), without);
+    assert.deepEqual(await signedAttrs(fixture), without, 'the fixture is dated 2024');
+  });
 
   test('opaque eContent is byte for byte the detached signed entity', async () => {
     const detached = await signMessage(raw, ids.rsa2048, { now: NOW });

@@ -80,6 +80,9 @@ export const ERROR_CODES = {
   chain_untrusted: verification(
     'The signer certificate does not chain to a trusted root; pass the right --ca.',
   ),
+  signing_time_mismatch: verification(
+    'Sign without signingTime, or with one within an hour of Date:; Thunderbird shows this signature as not valid.',
+  ),
   delivery_rejected: {
     permanent: true,
     category: 'delivery',

@@ -12,6 +12,7 @@ import { buildSignedData } from './signed-data';
 import type { SignatureCache } from './signature-cache';
 import { encodeBase64 } from './transfer-encoding';
 import { sevenBitOuterHeaders } from './outer-headers';
+import { agreesWithDate, messageDate } from './signing-time';
 
 export type SignatureFormat = 'detached' | 'opaque';
 
@@ -22,9 +23,15 @@ export interface SignOptions {
   format?: SignatureFormat;
   /** Sign RSA keys with RSASSA-PSS instead of PKCS#1 v1.5. */
   rsaPss?: boolean;
-  /** The signing time and the instant the certificate must be valid at; default now. */
+  /**
+   * The moment of signing (default now): the instant the certificate must be valid at, and
+   * the signingTime attribute when it agrees with the message's `Date:` (see signing-time.ts).
+   */
   now?: Date;
-  /** Reuse signatures for byte-identical signed entities. */
+  /**
+   * Reuse signatures for byte-identical signed entities. A cached signature whose signingTime
+   * is too far from this message's `Date:` is not reused.
+   */
   cache?: SignatureCache;
   /**
    * Compute the signature on the calling thread instead of libuv's thread pool. Worker
@@ -130,20 +137,25 @@ export async function signMessage(
   const hasher = crypto.createHash(hash);
   for (const piece of content) hasher.update(piece);
   const digest = hasher.digest();
+  // signingTime only when it truthfully agrees with Date: (Thunderbird refuses a mismatch).
+  const date = messageDate(prepared.outer);
+  const signingTime = agreesWithDate(now, date) ? now : undefined;
   const cacheKey =
     options.cache &&
-    `${identityId(identity)}|${hash}|${scheme}|${format}|${digest.toString('base64')}`;
-  let cms = cacheKey ? options.cache?.get(cacheKey) : undefined;
+    `${identityId(identity)}|${hash}|${scheme}|${format}|${signingTime ? 't' : 'n'}|${digest.toString('base64')}`;
+  const hit = cacheKey ? options.cache?.get(cacheKey) : undefined;
+  let cms =
+    hit && (!hit.signingTime || agreesWithDate(hit.signingTime, date)) ? hit.cms : undefined;
   if (!cms) {
     cms = await buildSignedData(content, identity, {
       hash,
       scheme,
-      signingTime: now,
+      signingTime,
       encapsulate: format === 'opaque',
       digest,
       inline: options.signOnThisThread,
     });
-    if (cacheKey) options.cache?.set(cacheKey, cms);
+    if (cacheKey) options.cache?.set(cacheKey, { cms, signingTime });
   }
   return format === 'detached'
     ? detachedMessage(prepared.outer, content, cms, hash, digest)

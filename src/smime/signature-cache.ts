@@ -2,14 +2,21 @@
  * Reuses one CMS signature for recipients whose canonical signed entity is byte-identical
  * (only headers outside the signature differ per recipient). Bounded, least recently used.
  */
+export interface CachedSignature {
+  /** The DER ContentInfo. */
+  cms: Buffer;
+  /** The signingTime attribute it carries, if any (a hit must still agree with `Date:`). */
+  signingTime?: Date;
+}
+
 export class SignatureCache {
-  private readonly entries = new Map<string, Buffer>();
+  private readonly entries = new Map<string, CachedSignature>();
   hits = 0;
   misses = 0;
 
   constructor(readonly maxEntries = 1000) {}
 
-  get(key: string): Buffer | undefined {
+  get(key: string): CachedSignature | undefined {
     const value = this.entries.get(key);
     if (value === undefined) {
       this.misses++;
@@ -21,7 +28,7 @@ export class SignatureCache {
     return value;
   }
 
-  set(key: string, value: Buffer): void {
+  set(key: string, value: CachedSignature): void {
     this.entries.delete(key);
     this.entries.set(key, value);
     while (this.entries.size > this.maxEntries) {

@@ -110,7 +110,8 @@ function sign(
 export interface SignedDataOptions {
   hash: HashName;
   scheme: SignatureScheme;
-  signingTime: Date;
+  /** The signingTime attribute; none when undefined. */
+  signingTime?: Date;
   /** Embed the content (opaque signing) instead of leaving it detached. */
   encapsulate: boolean;
   /** The content digest, when the caller has it already. */
@@ -132,11 +133,11 @@ export async function buildSignedData(
     for (const piece of content) h.update(piece);
     digest = h.digest();
   }
-  const attributes = [
-    ...t.fixedAttributes,
-    seq(MESSAGE_DIGEST_OID, tlv(TAG.SET, octets(digest))),
-    seq(SIGNING_TIME_OID, tlv(TAG.SET, time(options.signingTime))),
-  ].sort(Buffer.compare); // DER SET OF order (RFC 8551 §2.5; X.690 §11.6)
+  const attributes = [...t.fixedAttributes, seq(MESSAGE_DIGEST_OID, tlv(TAG.SET, octets(digest)))];
+  if (options.signingTime) {
+    attributes.push(seq(SIGNING_TIME_OID, tlv(TAG.SET, time(options.signingTime))));
+  }
+  attributes.sort(Buffer.compare); // DER SET OF order (RFC 8551 §2.5; X.690 §11.6)
   const signedAttrs = encodeDer(node(TAG.SET, ...attributes));
   const signature = await sign(
     options.hash,

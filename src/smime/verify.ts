@@ -16,6 +16,7 @@ import { parseTime } from './der';
 import { checkProfile } from './identity';
 import { verifyChain } from './chain';
 import { extract, type Extracted } from './smime-message';
+import { messageDate, READER_DATE_TOLERANCE_MS } from './signing-time';
 
 export interface VerifyOptions {
   /** Trusted root (or intermediate) certificates, PEM or DER. Without them the chain is not judged. */
@@ -192,7 +193,11 @@ export async function verifyMessage(
         );
       }
       const st = signer.attributes.get(OID.signingTime)?.[0];
-      if (st) report.signingTime = parseTime(st.content.toString('latin1'))?.toISOString();
+      if (st) {
+        const at = parseTime(st.content.toString('latin1'));
+        report.signingTime = at?.toISOString();
+        checkSigningTime(at, x.outer, fail);
+      }
       signedData = signer.signedAttributesDer;
     }
     if (!digestOk) fail('digest_mismatch', 'the content does not match the signed digest');
@@ -212,6 +217,29 @@ export async function verifyMessage(
 }
 
 type Fail = (code: ErrorCode, message: string) => void;
+
+/**
+ * Thunderbird's check (mimemcms.cpp): a signingTime more than an hour from `Date:`, or a
+ * `Date:` it cannot read, makes the signature "not valid" for the reader.
+ */
+function checkSigningTime(at: Date | undefined, outer: Extracted['outer'], fail: Fail): void {
+  const date = messageDate(outer);
+  if (!at || !date) {
+    fail(
+      'signing_time_mismatch',
+      'the signature has a signingTime but the message has no single readable Date:',
+    );
+    return;
+  }
+  const apart = Math.abs(at.getTime() - date.getTime());
+  const minutes = Math.round(apart / 60_000);
+  if (apart > READER_DATE_TOLERANCE_MS) {
+    fail(
+      'signing_time_mismatch',
+      `signingTime ${at.toISOString()} is ${minutes} minutes from Date: ${date.toISOString()} (more than an hour)`,
+    );
+  }
+}
 
 function checkFromAgainst(
   report: VerificationReport,

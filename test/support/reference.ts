@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateKey, type IdentityName, type TestPki } from '../helpers/pki';
 import { runOk } from '../helpers/pki-exec';
+import { rfc5322Date } from '../helpers/mail-date';
 import { signWithOpenssl, type OpensslSignOptions } from '../helpers/verifiers';
 import type { VerificationReport } from '../../src';
 
@@ -16,14 +17,18 @@ export const CONTENT = Buffer.from(
   'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n' +
     'Hello newsletter readers!\r\nThis week: autumn release notes.\r\n',
 );
-/** Header fields outside the signature (OpenSSL's output has none of them). */
-export const OUTER =
+/** Header fields outside the signature (OpenSSL's output has none of them), dated `date`. */
+export const outerFields = (date: string): string =>
   'From: "Example News" <news@example.com>\r\nTo: "Jane Doe" <jane.doe@example.net>\r\n' +
-  'Subject: Verification test\r\nDate: Tue, 03 Sep 2024 09:30:00 +0200\r\n';
+  `Subject: Verification test\r\nDate: ${date}\r\n`;
+export const OUTER = outerFields('Tue, 03 Sep 2024 09:30:00 +0200');
 /** {@link CONTENT} as a complete unsigned message, for the engine to sign. */
 export const UNSIGNED = Buffer.concat([Buffer.from(OUTER + 'MIME-Version: 1.0\r\n'), CONTENT]);
 
-/** {@link CONTENT} signed by OpenSSL (with the intermediate), {@link OUTER} added on top. */
+/**
+ * {@link CONTENT} signed by OpenSSL (with the intermediate), the outer fields added on top and
+ * dated now: OpenSSL always writes signingTime, which must agree with Date:.
+ */
 export async function opensslSigned(
   pki: TestPki,
   name: IdentityName,
@@ -33,7 +38,7 @@ export async function opensslSigned(
     certfile: pki.chainPath,
     ...opts,
   });
-  return Buffer.concat([Buffer.from(OUTER), msg]);
+  return Buffer.concat([Buffer.from(outerFields(rfc5322Date(new Date()))), msg]);
 }
 
 /** A self-signed P-256 root with the same subject as the test root; returns its PEM. */
