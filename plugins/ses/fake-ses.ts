@@ -23,6 +23,33 @@ export interface FakeSesRequest {
   body: Record<string, unknown>;
   /** SendEmail's Content.Raw.Data, base64-decoded. */
   raw?: Buffer;
+  /**
+   * What SES would hand to the recipient's server: Date replaced by the time of acceptance,
+   * Message-ID by its own, Feedback-ID and X-SES-Outgoing added (SES Developer Guide,
+   * "Header fields"; SES's own DKIM signature is not emulated).
+   */
+  delivered?: Buffer;
+}
+
+/** The transit changes SES documents, applied to a raw message it accepted. */
+export function sesTransit(raw: Buffer, messageId: string, region: string, at: Date): Buffer {
+  const text = raw.toString('latin1');
+  const end = text.indexOf('\r\n\r\n');
+  const fields = text
+    .slice(0, end)
+    .split(/\r\n(?![ \t])/)
+    .filter((f) => !/^(date|message-id)\s*:/i.test(f));
+  const date = at.toUTCString().replace('GMT', '+0000');
+  return Buffer.from(
+    [
+      `Feedback-ID: 1.${region}.fake:AmazonSES`,
+      `X-SES-Outgoing: ${at.toISOString().slice(0, 10).replace(/-/g, '.')}-127.0.0.1`,
+      ...fields,
+      `Message-ID: <${messageId}@${region}.amazonses.com>`,
+      `Date: ${date}`,
+    ].join('\r\n') + text.slice(end),
+    'latin1',
+  );
 }
 
 export interface ScriptedError {
@@ -118,7 +145,14 @@ export class FakeSes {
       const path = new URL(req.url ?? '/', 'http://fake').pathname;
       const data = (body.Content as { Raw?: { Data?: unknown } } | undefined)?.Raw?.Data;
       const raw = typeof data === 'string' ? Buffer.from(data, 'base64') : undefined;
-      this.requests.push({ method: req.method ?? '', path, headers: req.headers, body, raw });
+      const request: FakeSesRequest = {
+        method: req.method ?? '',
+        path,
+        headers: req.headers,
+        body,
+        raw,
+      };
+      this.requests.push(request);
       const scripted = this.script.shift();
       if (scripted === 'hang') return;
       if (scripted) return this.error(res, scripted);
@@ -142,6 +176,7 @@ export class FakeSes {
           return this.error(res, { status: 400, type: 'BadRequestException', message: 'Raw' });
         }
         const id = `0102019${randomBytes(8).toString('hex')}-${randomUUID()}-000000`;
+        request.delivered = sesTransit(raw, id, this.key.region, new Date());
         return this.json(res, 200, { MessageId: id });
       }
       if (req.method === 'GET' && path === '/v2/email/account') {

@@ -106,6 +106,15 @@ export class SesTransport implements DeliveryTransport<SesDeliverySettings> {
     }
   }
 
+  /**
+   * SES replaces a Date header field with the time it accepted the message, and a
+   * Message-ID with its own ("Header fields", SES Developer Guide), and asks senders who
+   * DKIM-sign themselves not to sign either ("Manually signing email with DKIM").
+   */
+  rewrittenHeaders(): readonly string[] {
+    return ['Date', 'Message-ID'];
+  }
+
   async send(signed: Buffer, envelope: Envelope, s: SesDeliverySettings): Promise<DeliveryResult> {
     const input: SendEmailCommandInput = {
       Content: { Raw: { Data: signed } },

@@ -104,12 +104,20 @@ function foldTags(tags: [string, string][], breakAt: Record<string, string>): st
 
 /**
  * The folded DKIM-Signature field for `raw`, without its final line break. Covers the
- * {@link SIGNED_FIELDS} the message has (the last instance of each, as verifiers pick them).
+ * {@link SIGNED_FIELDS} the message has (the last instance of each, as verifiers pick them),
+ * except those in `omit`: fields the delivery path replaces in transit.
  */
-export function dkimSignatureField(raw: Buffer, key: DkimSigningKey, now = new Date()): string {
+export function dkimSignatureField(
+  raw: Buffer,
+  key: DkimSigningKey,
+  now = new Date(),
+  omit: readonly string[] = [],
+): string {
   const { fields, body } = splitMessage(raw);
   const covered: HeaderField[] = [];
+  const skip = new Set(omit.map((n) => n.toLowerCase()));
   for (const name of SIGNED_FIELDS) {
+    if (skip.has(name.toLowerCase())) continue;
     const found = fields.filter((f) => f.name.toLowerCase() === name.toLowerCase()).pop();
     if (found) covered.push(found);
   }
@@ -137,8 +145,13 @@ export function dkimSignatureField(raw: Buffer, key: DkimSigningKey, now = new D
 }
 
 /** `raw` with a DKIM-Signature field in front, in the message's own line-break style. */
-export function dkimSign(raw: Buffer, key: DkimSigningKey, now = new Date()): Buffer {
-  const field = dkimSignatureField(raw, key, now);
+export function dkimSign(
+  raw: Buffer,
+  key: DkimSigningKey,
+  now = new Date(),
+  omit: readonly string[] = [],
+): Buffer {
+  const field = dkimSignatureField(raw, key, now, omit);
   const { crlf } = splitMessage(raw);
   const line = crlf ? `${field}\r\n` : `${field.replace(/\r\n/g, '\n')}\n`;
   return Buffer.concat([Buffer.from(line, 'latin1'), raw]);

@@ -71,6 +71,11 @@ export interface DeliveryTransport<S extends object = object> {
    */
   signatureFormat?(settings: S): 'detached' | 'opaque';
   /**
+   * Header fields the provider is documented to replace in transit (SES: Date and
+   * Message-ID). The relay's DKIM signature leaves them out, so that it survives.
+   */
+  rewrittenHeaders?(settings: S): readonly string[];
+  /**
    * Deliver the signed message. Extra header fields may be put in front of it (they stay
    * outside the signature); the signed bytes themselves must go out unchanged.
    */

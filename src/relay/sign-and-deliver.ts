@@ -115,7 +115,9 @@ export class SignAndDeliver {
       // DKIM last, over the final bytes, so it covers the S/MIME structure as sent. Only
       // when the key's domain aligns with From (else DMARC would ignore it): see DkimKeys.
       const dkimKey = await this.dkim.signingKeyFor(m.tenantId, m.fromAddress, m.dkimUpdatedAt);
-      if (dkimKey) signed = dkimSign(signed, dkimKey, now);
+      if (dkimKey) {
+        signed = dkimSign(signed, dkimKey, now, transport.rewrittenHeaders?.(settings) ?? []);
+      }
     } catch (e) {
       if (!(e instanceof RelayError)) throw e; // database or other trouble: the job is retried
       this.metrics.signatures.inc({ outcome: e.code });
