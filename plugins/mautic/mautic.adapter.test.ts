@@ -83,6 +83,28 @@ describe('Mautic adapter', () => {
       adapter.recognise((n) => (n === 'list-unsubscribe' ? link : undefined)),
       { mauticUnsubscribe: 'https://mautic.example.com/email/unsubscribe/6571f0a2b3c4d' },
     );
+    // Mautic 5.1+: two more segments, the contact's address and a secret hash.
+    const v51 =
+      '<mailto:unsubscribe@mautic.example.com?subject=unsubscribe>, ' +
+      '<https://mautic.example.com/index.php/email/unsubscribe/6571f0a2b3c4d/jane.doe%40example.net/8f14e45fceea167a5a36dedd4bea2543>';
+    assert.deepEqual(
+      adapter.recognise((n) => (n === 'list-unsubscribe' ? v51 : undefined)),
+      {
+        mauticUnsubscribe:
+          'https://mautic.example.com/index.php/email/unsubscribe/6571f0a2b3c4d/jane.doe%40example.net/8f14e45fceea167a5a36dedd4bea2543',
+      },
+    );
+    for (const notMautic of [
+      '<https://lists.example.com/subscription/a/b>',
+      '<https://mautic.example.com/email/unsubscribe/>',
+      '<https://mautic.example.com/email/unsubscribe/6571f0a2b3c4d/only-one-more>',
+    ]) {
+      assert.equal(
+        adapter.recognise((n) => (n === 'list-unsubscribe' ? notMautic : undefined)),
+        undefined,
+        notMautic,
+      );
+    }
     const other = '<https://lists.example.com/subscription/a/b>';
     assert.equal(
       adapter.recognise((n) => (n === 'list-unsubscribe' ? other : undefined)),

@@ -20,6 +20,15 @@ import {
 } from '../../src/plugin/contract';
 import { baseOf, MauticSettings } from './mautic.settings';
 
+/**
+ * Mautic's own unsubscribe page in List-Unsubscribe: `/email/unsubscribe/{idHash}` up to
+ * Mautic 5.0, `/email/unsubscribe/{idHash}/{urlEmail}/{secretHash}` from 5.1.0 (route
+ * mautic_email_unsubscribe in app/bundles/EmailBundle/Config/config.php, mautic/mautic
+ * PR #10846), with the index.php front controller in front when URL rewriting is off.
+ */
+const MAUTIC_UNSUBSCRIBE =
+  /<(https?:\/\/[^>\s]*\/email\/unsubscribe\/[0-9a-z]+(?:\/[^/>\s?#]+\/[0-9a-z]+)?)\/?(?:[?#][^>\s]*)?>/i;
+
 /** Mautic's DoNotContact reasons: 1 unsubscribed, 2 bounced, 3 manual. */
 const DNC_BOUNCED = 2;
 
@@ -49,10 +58,7 @@ export class MauticAdapter implements PlatformAdapter<MauticSettings> {
   recognise(header: HeaderLookup): Record<string, string> | undefined {
     const emailId = header('x-email-id');
     if (emailId && /^\d+$/.test(emailId)) return { mauticEmailId: emailId };
-    // Mautic's own unsubscribe page, /email/unsubscribe/<tracking hash>.
-    const unsubscribe = /<(https?:\/\/[^>]*\/email\/unsubscribe\/[0-9a-z]+)>/i.exec(
-      header('list-unsubscribe') ?? '',
-    );
+    const unsubscribe = MAUTIC_UNSUBSCRIBE.exec(header('list-unsubscribe') ?? '');
     return unsubscribe ? { mauticUnsubscribe: unsubscribe[1] } : undefined;
   }
 

@@ -169,7 +169,11 @@ describe('Mautic: SMTP in, Do-Not-Contact back', () => {
     oauthTenant = await setupTenant(app, sink.port);
     mauticBasic = await startMauticFake({
       // The first one also matches a search for gone-basic@example.net.
-      contacts: { 'old.gone-basic@example.net': 41, 'gone-basic@example.net': 42 },
+      contacts: {
+        'old.gone-basic@example.net': 41,
+        'gone-basic@example.net': 42,
+        'gone-51@example.net': 43,
+      },
       basic: { user: 'api-user', pass: 'api-pass' },
     });
     mauticOauth = await startMauticFake({
@@ -233,6 +237,22 @@ describe('Mautic: SMTP in, Do-Not-Contact back', () => {
     assert.equal(body.channelId, Number(MAUTIC_EMAIL_ID));
     assert.match(body.comments, /\[delivery_rejected\]/);
   });
+
+  test('a Mautic 5.1 message known only by its longer unsubscribe link reaches Do-Not-Contact', async () => {
+    const to = 'gone-51@example.net';
+    const raw = mauticMessage(to, '6571f0a2b3c4e', { version: '5.1', emailIdHeader: false });
+    assert.ok(!raw.includes('X-EMAIL-ID'));
+    queuedId(await submit(submitter(app.smtpPort!, basicTenant, 1), raw, { from: 'news@example.com', to: [to] }));
+    const dnc = await eventually(
+      async () => mauticBasic.requests.find((r) => r.path === '/api/contacts/43/dnc/email/add'),
+      30_000,
+      'the DNC call for the 5.1 message',
+    );
+    const body = dnc.json as { reason: number; comments: string; channelId?: number };
+    assert.equal(body.reason, 2);
+    assert.equal(body.channelId, undefined, 'no email id to tie it to');
+    assert.match(body.comments, /\[delivery_rejected\]/);
+  }); // prettier-ignore
 
   test('a policy refusal does not put the contact on Do-Not-Contact', async () => {
     const id = queuedId(await smtpSend(basicTenant, 'policy-basic@example.net'));
