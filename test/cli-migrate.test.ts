@@ -18,7 +18,7 @@ describe('smime-relay migrate', () => {
       assert.equal(first.code, 0, show(first));
       assert.match(
         first.stdout.toString(),
-        /applied 0001_service_core\.sql, 0002_relay\.sql, 0003_webhooks\.sql, 0004_dkim\.sql, 0005_integrations\.sql to the PostgreSQL/,
+        /applied 0001_service_core\.sql, 0002_relay\.sql, 0003_webhooks\.sql, 0004_dkim\.sql, 0005_integrations\.sql, 0006_unsubscribe_links\.sql to the PostgreSQL/,
       );
       const second = await cli(['migrate'], { env });
       assert.equal(second.code, 0, show(second));

@@ -22,6 +22,9 @@ export const SENDGRID_SMTP_USER = 'apikey';
 
 const SIGNATURE_FORMATS = ['opaque', 'detached'] as const;
 
+/** The List-Unsubscribe field length (octets, unfolded) from which SendGrid re-encodes it. */
+export const SENDGRID_LIST_UNSUBSCRIBE_LIMIT = 78;
+
 export class SendgridDeliverySettings extends ProviderSmtpEndpoint {
   /** A SendGrid API key with the "Mail Send" permission (secret). */
   @IsString()
@@ -92,6 +95,15 @@ export class SendgridTransport extends SmtpRelayTransport<SendgridDeliverySettin
 
   signatureFormat(s: SendgridDeliverySettings): 'detached' | 'opaque' {
     return s.signatureFormat === 'detached' ? 'detached' : 'opaque';
+  }
+
+  /**
+   * SendGrid is reported to MIME-encode a List-Unsubscribe field of 78 octets or more, which
+   * breaks RFC 8058 one-click and the DKIM signature over it; listmonk's and Mautic 5.1's
+   * links are longer. The relay shortens such fields (see src/unsubscribe).
+   */
+  listUnsubscribeLimit(): number {
+    return SENDGRID_LIST_UNSUBSCRIBE_LIMIT;
   }
 
   protected connection(s: SendgridDeliverySettings): SmtpConnection {

@@ -172,6 +172,23 @@ export class Environment {
   @IsBoolean()
   WEBHOOK_ALLOW_PRIVATE = false;
 
+  /**
+   * The public https URL of this relay's short one-click unsubscribe links (`/u/:token`),
+   * used on delivery paths that re-encode long List-Unsubscribe fields; default PUBLIC_URL.
+   */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/, {
+    message: 'UNSUBSCRIBE_BASE_URL must be an http:// or https:// URL without query or fragment',
+  })
+  UNSUBSCRIBE_BASE_URL?: string;
+
+  /** Days a short unsubscribe link keeps working. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  UNSUBSCRIBE_LINK_DAYS = 400;
+
   /** Let platform feedback (listmonk, Mautic APIs) reach loopback and private addresses. */
   @Transform(({ value }) => value === true || value === 'true' || value === '1')
   @IsBoolean()

@@ -76,6 +76,12 @@ export interface DeliveryTransport<S extends object = object> {
    */
   rewrittenHeaders?(settings: S): readonly string[];
   /**
+   * The provider re-encodes a List-Unsubscribe field of this many octets or more (SendGrid):
+   * the relay shortens longer ones with its own one-click links, so that RFC 8058 one-click
+   * and DKIM survive.
+   */
+  listUnsubscribeLimit?(settings: S): number | undefined;
+  /**
    * Deliver the signed message. Extra header fields may be put in front of it (they stay
    * outside the signature); the signed bytes themselves must go out unchanged.
    */

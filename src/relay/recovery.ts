@@ -4,6 +4,7 @@
  * queued again for its scheduled time. Delivered and failed messages are never touched,
  * so nothing is sent twice. The same pass drops raw bodies past their retention.
  */
+import { UnsubscribeLinks } from '../unsubscribe/unsubscribe-links';
 import {
   Inject,
   Injectable,
@@ -33,6 +34,7 @@ export class Recovery implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(ENVIRONMENT) private readonly env: Environment,
     private readonly spool: Spool,
     private readonly queue: RelayQueue,
+    private readonly unsubscribeLinks: UnsubscribeLinks,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -63,6 +65,7 @@ export class Recovery implements OnApplicationBootstrap, OnModuleDestroy {
       await this.spool.purgeHistory(
         new Date(Date.now() - Math.max(30, this.env.RETENTION_DAYS) * 86_400_000),
       );
+      await this.unsubscribeLinks.purge();
       this.historyPurgedAt = Date.now();
     }
     if (requeued) this.log.log(`queued ${requeued} unfinished message(s) again`);

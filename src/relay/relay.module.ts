@@ -31,6 +31,7 @@ import { configuredProcessor } from './delivery.processor';
 import { Recovery } from './recovery';
 import { redisConnection } from './redis-connection';
 import { RecentBodies } from './recent-bodies';
+import { UnsubscribeModule } from '../unsubscribe/unsubscribe.module';
 
 @Module({})
 export class RelayModule {
@@ -63,6 +64,7 @@ export class RelayModule {
         TenantsModule,
         CertificatesModule,
         DkimModule,
+        UnsubscribeModule,
       ],
       controllers: [DeliverySettingsController, MessagesController],
       providers: [

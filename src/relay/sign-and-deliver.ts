@@ -19,6 +19,8 @@ import { SigningIdentities } from './signing-identities';
 import { DeliverySettings } from './delivery-settings';
 import { classifyDeliveryError } from './delivery-errors';
 import { nextAttemptAt, retryPolicyFrom, type RetryPolicy } from './retry-policy';
+import { UnsubscribeLinks, unsubscribeBase } from '../unsubscribe/unsubscribe-links';
+import { publicUrl } from '../config/environment';
 
 /** What the queue should do next with the message's job. */
 export type AttemptResult = { done: true } | { done: false; retryAt: Date };
@@ -42,6 +44,7 @@ function eventData(
 export class SignAndDeliver {
   private readonly log = new Logger('SignAndDeliver');
   private readonly policy: RetryPolicy;
+  private readonly unsubscribeBase: string;
   /** One signature serves every message whose signed part is byte-identical. */
   private readonly signatures = new SignatureCache();
 
@@ -53,8 +56,10 @@ export class SignAndDeliver {
     private readonly metrics: Metrics,
     private readonly bodies: RecentBodies,
     private readonly dkim: DkimKeys,
+    private readonly unsubscribe: UnsubscribeLinks,
   ) {
     this.policy = retryPolicyFrom(env);
+    this.unsubscribeBase = unsubscribeBase(env, publicUrl(env));
   }
 
   async attempt(messageId: string, now = new Date()): Promise<AttemptResult> {
@@ -110,6 +115,18 @@ export class SignAndDeliver {
         throw new RelayError(
           'no_certificate',
           `no valid certificate of this tenant covers ${m.fromAddress}`,
+        );
+      }
+      // A List-Unsubscribe field the provider would re-encode is shortened first (outside
+      // the S/MIME signature, inside DKIM's).
+      const limit = transport.listUnsubscribeLimit?.(settings);
+      if (limit) {
+        signed = await this.unsubscribe.shorten(
+          m.tenantId,
+          m.id,
+          signed,
+          limit,
+          this.unsubscribeBase,
         );
       }
       // DKIM last, over the final bytes, so it covers the S/MIME structure as sent. Only

@@ -156,6 +156,7 @@ export class Thunderbird {
   private count = 0;
 
   private constructor(
+    readonly pki: TestPki,
     private readonly dir: string,
     private readonly xvfb: ChildProcess,
     private readonly app: ChildProcess,
@@ -218,7 +219,7 @@ export class Thunderbird {
       const client = await MarionetteClient.connect(port, Date.now() + 90_000);
       await client.command('WebDriver:NewSession', {});
       await client.command('Marionette:SetContext', { value: 'chrome' });
-      return new Thunderbird(dir, xvfb, app, client, () => output);
+      return new Thunderbird(pki, dir, xvfb, app, client, () => output);
     } catch (e) {
       cleanup();
       throw new Error(`Thunderbird did not start: ${(e as Error).message}\n${output}`, {
@@ -249,7 +250,9 @@ export class Thunderbird {
     return next;
   }
 
+  /** Stops this Thunderbird; the next thunderbirdFor() for its PKI starts another. */
   async close(): Promise<void> {
+    started.delete(this.pki);
     try {
       await Promise.race([
         this.client.command('Marionette:Quit', { flags: ['eForceQuit'] }),

@@ -1,9 +1,10 @@
 /**
- * What survives a provider's documented changes in transit, through the whole relay:
- * Amazon SES replaces Date and Message-ID (a loopback SES applies exactly that to what it
- * accepts). The relay's DKIM signature must still pass on the copy SES delivers, and the
- * reader's client (Thunderbird) must still show the S/MIME signature as valid, also for a
- * newsletter composed hours before it was signed.
+ * What survives a provider's changes in transit, through the whole relay: Amazon SES
+ * replaces Date and Message-ID (a loopback SES applies exactly that to what it accepts);
+ * SendGrid is reported to MIME-encode long List-Unsubscribe fields (applied to what its
+ * loopback stand-in receives). The relay's DKIM signature must still pass on the copy the
+ * provider delivers, RFC 8058 one-click must still work, and the reader's client
+ * (Thunderbird) must still show the S/MIME signature as valid.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -27,6 +28,10 @@ import { VERIFIERS, verifyWithAll } from '../helpers/verifiers';
 import { startFakeSes, sesTransit, type FakeSes } from '../../plugins/ses/fake-ses';
 import { dkimSign, type DkimSigningKey } from '../../src/dkim/dkim-signer';
 import { generateKeyPairSync } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { selfSignedCertificate, startProviderSmtpFake } from '../helpers/provider-smtp-fake';
+import { sendgridTransit } from '../../plugins/sendgrid/sendgrid-transit';
 import { verifyMessage } from '../../src';
 
 const KEY = {
@@ -160,5 +165,157 @@ describe('Amazon SES: Date and Message-ID replaced in transit', { timeout: 180_0
     const afterSes = sesTransit(signed, 'x', 'eu-west-1', new Date(Date.now() + 5000));
     const [result] = await dkimResult(afterSes);
     assert.match(result, /^fail/);
+  });
+}); // prettier-ignore
+
+describe('SendGrid: long List-Unsubscribe fields re-encoded in transit', { timeout: 180_000 }, () => {
+  const API_KEY = 'SG.transit-key.0123456789abcdef';
+  let app: TestApp;
+  let tenant: RelayTenant;
+  let pki: TestPki;
+  let tb: Thunderbird;
+  let provider: Awaited<ReturnType<typeof startProviderSmtpFake>>;
+  let platform: Awaited<ReturnType<typeof startPlatform>>;
+
+  /** The platform's own unsubscribe endpoint (listmonk-like), recording one-click POSTs. */
+  async function startPlatform() {
+    const posts: { path: string; body: string; type?: string }[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        if (req.method === 'POST') posts.push({ path: req.url ?? '', body, type: req.headers['content-type'] });
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('unsubscribed');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return { posts, base, close: () => new Promise<void>((r) => server.close(() => r())) };
+  }
+
+  before(async () => {
+    pki = await createTestPki();
+    [tb, app, provider, platform] = await Promise.all([
+      thunderbirdFor(pki),
+      startApp({ PUBLIC_URL: 'https://relay.example.com', PLATFORM_ALLOW_PRIVATE: 'true' }),
+      selfSignedCertificate().then((tls) =>
+        startProviderSmtpFake({
+          tls,
+          accepts: (u, p) => u === 'apikey' && p === API_KEY,
+          refusal: 'Authentication failed: Bad username / password',
+          accepted: (n) => `Ok: queued as sg-${n}`,
+        }),
+      ),
+      startPlatform(),
+    ]);
+    tenant = await setupTenant(app, 9);
+    const d = await app.request('PUT', `/v1/tenants/${tenant.id}/delivery`, {
+      ...op,
+      body: {
+        transport: 'sendgrid',
+        apiKey: API_KEY,
+        host: '127.0.0.1',
+        port: provider.fake.port,
+        rejectUnauthorized: false,
+      },
+    });
+    assert.equal(d.status, 200, d.text);
+    const k = await app.request('PUT', `/v1/tenants/${tenant.id}/dkim`, {
+      ...op,
+      body: { domain: 'example.com', selector: 'sg1' },
+    });
+    assert.equal(k.status, 200, k.text);
+    published.set(k.json.dnsRecord.name, k.json.dnsRecord.value);
+  });
+
+  after(async () => {
+    await app?.close();
+    await provider?.close();
+    await platform?.close();
+    await tb?.close();
+  });
+
+  const LINK_PATH = '/subscription/0b6f2d1e-8c4a-4f3b-9a7e-5d2c1b0a9f8e/9d2c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a';
+
+  function listmonkNewsletter(marker: string): Buffer {
+    return Buffer.from(
+      [
+        'From: Example News <news@example.com>',
+        'To: reader@example.net',
+        `Subject: Transit ${marker}`,
+        `Date: ${rfc5322Date(new Date())}`,
+        `Message-ID: <${marker}@news.example.com>`,
+        `List-Unsubscribe: <mailto:unsubscribe@lists.example.com?subject=unsubscribe>, <${platform.base}${LINK_PATH}>`,
+        'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
+        'MIME-Version: 1.0',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        `Transit check ${marker}.`,
+        '',
+      ].join('\r\n'),
+    );
+  }
+
+  async function throughSendgrid(marker: string): Promise<Buffer> {
+    const client = submitter(app.smtpPort!, tenant, 1);
+    try {
+      queuedId(await submit(client, listmonkNewsletter(marker)));
+    } finally {
+      client.close();
+    }
+    const got = await eventually(
+      async () => provider.fake.received.find((r) => r.raw.includes(`Transit ${marker}`)),
+      30_000,
+      `${marker} at SendGrid`,
+    );
+    return sendgridTransit(got.raw);
+  }
+
+  const linksOf = (raw: Buffer): string[] => {
+    const text = raw.toString('latin1');
+    const header = text.slice(0, text.indexOf('\r\n\r\n')).replace(/\r\n[ \t]+/g, ' ');
+    const field = /^List-Unsubscribe:(.*)$/im.exec(header)?.[1] ?? '';
+    return [...field.matchAll(/<([^>]+)>/g)].map((m) => m[1]);
+  };
+
+  test('the relay shortens the field: DKIM, one-click and the S/MIME signature survive', async () => {
+    const delivered = await throughSendgrid('sg-long');
+    const links = linksOf(delivered);
+    assert.equal(links.length, 1, `one https link left: ${links.join(', ')}`);
+    assert.match(links[0], /^https:\/\/relay\.example\.com\/u\/[A-Za-z0-9_-]{22}$/);
+    assert.deepEqual(await dkimResult(delivered), ['pass']);
+    const path = new URL(links[0]).pathname;
+    // RFC 8058 one-click: a POST with this body reaches the platform's own link.
+    const post = await fetch(app.url + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
+    assert.equal(post.status, 200, await post.text());
+    assert.deepEqual(platform.posts, [
+      { path: LINK_PATH, body: 'List-Unsubscribe=One-Click', type: 'application/x-www-form-urlencoded' },
+    ]);
+    // A reader who clicks is sent to the platform's page.
+    const get = await fetch(app.url + path, { redirect: 'manual' });
+    assert.equal(get.status, 302);
+    assert.equal(get.headers.get('location'), `${platform.base}${LINK_PATH}`);
+    assert.equal((await fetch(`${app.url}/u/AAAAAAAAAAAAAAAAAAAAAA`, { redirect: 'manual' })).status, 404);
+    const v = await tb.verdict(delivered);
+    assert.equal(v.statusName, 'SUCCESS', JSON.stringify(v));
+    const report = await verifyMessage(delivered, { trustAnchors: [pki.rootPem] });
+    assert.ok(report.valid, JSON.stringify(report.errors));
+    assert.equal(report.format, 'opaque');
+  });
+
+  test('control: the same field left long is encoded by SendGrid, and DKIM and one-click break', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const key: DkimSigningKey = { domain: 'example.com', selector: 'sgcontrol', algorithm: 'rsa-sha256', privateKey };
+    published.set('sgcontrol._domainkey.example.com', `v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`);
+    const signed = dkimSign(listmonkNewsletter('sg-control'), key);
+    assert.deepEqual(await dkimResult(signed), ['pass']);
+    const delivered = sendgridTransit(signed);
+    assert.match(delivered.toString('latin1'), /^List-Unsubscribe: =\?UTF-8\?Q\?/m);
+    assert.deepEqual(linksOf(delivered), [], 'no <https://…> link left to one-click');
+    assert.match((await dkimResult(delivered))[0], /^fail/);
   });
 }); // prettier-ignore
