@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { createTestDatabase } from './helpers/postgres';
 import { cli, show } from './support/cli';
+import { listMigrations } from '../src/database/migrator';
 
 describe('smime-relay migrate', () => {
   test('applies the migrations to PostgreSQL once', async () => {
@@ -16,9 +17,11 @@ describe('smime-relay migrate', () => {
       const env = { DATABASE_URL: db.url };
       const first = await cli(['migrate'], { env });
       assert.equal(first.code, 0, show(first));
-      assert.match(
+      const names = listMigrations().map((m) => m.name);
+      assert.ok(names.length >= 7 && names[0] === '0001_service_core.sql', names.join());
+      assert.ok(
+        first.stdout.toString().includes(`applied ${names.join(', ')} to the PostgreSQL`),
         first.stdout.toString(),
-        /applied 0001_service_core\.sql, 0002_relay\.sql, 0003_webhooks\.sql, 0004_dkim\.sql, 0005_integrations\.sql, 0006_unsubscribe_links\.sql to the PostgreSQL/,
       );
       const second = await cli(['migrate'], { env });
       assert.equal(second.code, 0, show(second));

@@ -133,7 +133,8 @@ export class SubmissionServer {
       raw,
       source: 'smtp',
     });
-    return accepted.messageId;
+    // Split by the tenant's per-domain rules: every message id, the first one first.
+    return accepted.messageIds.join(', ');
   }
 
   async listen(): Promise<void> {

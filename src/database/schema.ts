@@ -2,7 +2,8 @@
  * The tables of src/database/migrations, described for Drizzle's query builder. The SQL
  * migrations are the source of truth; this file must follow them.
  */
-import { customType, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { customType, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import type { RecipientRule } from '../tenants/recipient-policy';
 
 const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
   dataType: () => 'bytea',
@@ -15,6 +16,7 @@ export const tenants = pgTable('tenants', {
   signingPolicy: text('signing_policy', { enum: ['require', 'prefer'] })
     .notNull()
     .default('require'),
+  recipientRules: jsonb('recipient_rules').$type<RecipientRule[]>().notNull().default([]),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });

@@ -27,6 +27,11 @@ export interface RelayMessage {
 
 export interface Accepted {
   messageId: string;
+  /**
+   * Every message made of it: more than one when the tenant's per-domain rules split the
+   * recipients (the first is `messageId`).
+   */
+  messageIds: string[];
   /** true when the idempotency key matched a message accepted earlier. */
   duplicate: boolean;
   /** true when the tenant's policy `prefer` lets this one go out unsigned. */

@@ -8,6 +8,9 @@
  *     tenant has certificates for other addresses, `no_certificate` when it has none), or
  *     the tenant's policy is `prefer` and the message may go out unsigned;
  *   - the tenant has an upstream to deliver to.
+ * A message whose recipients fall under different per-domain rules of the tenant (see
+ * tenants/recipient-policy.ts) is split into one message per rule; recipients the tenant
+ * listed as `unsigned` need no certificate.
  * A message whose header a platform adapter recognises (Mautic's X-EMAIL-ID, listmonk's
  * X-Listmonk-Campaign) keeps the adapter's meta, so failures can be reported back.
  */
@@ -31,6 +34,7 @@ import { Spool } from './spool';
 import { RelayQueue } from './relay-queue';
 import { Metrics } from '../health/metrics';
 import { RecentBodies } from './recent-bodies';
+import { groupRecipients, type RecipientRule } from '../tenants/recipient-policy';
 
 /** The header block, up to and including the blank line (or the whole message). */
 function headerBlock(raw: Buffer): Buffer {
@@ -100,8 +104,10 @@ export class Intake implements IntakeContract {
         'this tenant has no upstream to deliver to yet',
       );
     }
+    const groups = groupRecipients(message.envelope.to, tenant.recipientRules);
+    const signs = groups.some((g) => g.signing !== 'unsigned');
     const unsigned = !tenant.certificateId;
-    if (unsigned && tenant.policy !== 'prefer') {
+    if (signs && unsigned && tenant.policy !== 'prefer') {
       if (tenant.hasCertificate) {
         throw new RelayError(
           'from_mismatch',
@@ -110,25 +116,41 @@ export class Intake implements IntakeContract {
       }
       throw new RelayError('no_certificate', `no valid certificate of this tenant covers ${from}`);
     }
-    if (!unsigned) prepareMessage(raw); // refuses what the engine could not sign
-    const { id, duplicate } = await this.spool.insert({
-      tenantId,
-      source: message.source,
-      envelope: message.envelope,
-      fromAddress: from,
-      subject: fields('subject')?.slice(0, 300),
-      raw,
-      unsignedAllowed: unsigned,
-      idempotencyKey: message.idempotencyKey,
-      meta: message.meta?.[PLATFORM_META]
-        ? message.meta
-        : { ...message.meta, ...this.platforms.recognise(fields) },
-    });
-    if (!duplicate) {
-      this.bodies.put(id, raw);
-      await this.queue.enqueue(id);
+    if (signs && !unsigned) prepareMessage(raw); // refuses what the engine could not sign
+    const meta = message.meta?.[PLATFORM_META]
+      ? message.meta
+      : { ...message.meta, ...this.platforms.recognise(fields) };
+    const accepted: { id: string; duplicate: boolean }[] = [];
+    for (const group of groups) {
+      // A split hand-off keeps one idempotency key per part, so a retry finds each again.
+      const key =
+        message.idempotencyKey && groups.length > 1
+          ? `${message.idempotencyKey}#${group.signing ?? 'default'}`
+          : message.idempotencyKey;
+      const { id, duplicate } = await this.spool.insert({
+        tenantId,
+        source: message.source,
+        envelope: { from: message.envelope.from, to: group.to },
+        fromAddress: from,
+        subject: fields('subject')?.slice(0, 300),
+        raw,
+        unsignedAllowed: unsigned,
+        signingMode: group.signing,
+        idempotencyKey: key,
+        meta,
+      });
+      if (!duplicate) {
+        this.bodies.put(id, raw);
+        await this.queue.enqueue(id);
+      }
+      accepted.push({ id, duplicate });
     }
-    return { messageId: id, duplicate, unsigned };
+    return {
+      messageId: accepted[0].id,
+      messageIds: accepted.map((a) => a.id),
+      duplicate: accepted.every((a) => a.duplicate),
+      unsigned: unsigned || !signs,
+    };
   }
 
   /** The tenant's policy, the certificate for `from` and whether delivery is set, in one read. */
@@ -138,6 +160,7 @@ export class Intake implements IntakeContract {
   ): Promise<
     | {
         policy: string;
+        recipientRules: RecipientRule[];
         certificateId: string | null;
         hasCertificate: boolean;
         hasDelivery: boolean;
@@ -146,11 +169,12 @@ export class Intake implements IntakeContract {
   > {
     const [row] = await this.db.session.query<{
       signing_policy: string;
+      recipient_rules: RecipientRule[];
       certificate_id: string | null;
       has_certificate: boolean;
       has_delivery: boolean;
     }>(
-      `SELECT t.signing_policy,
+      `SELECT t.signing_policy, t.recipient_rules,
          (SELECT c.id FROM certificates c
            WHERE c.tenant_id = t.id AND c.status = 'active'
              AND c.not_before <= now() AND c.not_after >= now()
@@ -166,6 +190,7 @@ export class Intake implements IntakeContract {
     return (
       row && {
         policy: row.signing_policy,
+        recipientRules: row.recipient_rules,
         certificateId: row.certificate_id,
         hasCertificate: row.has_certificate,
         hasDelivery: row.has_delivery,

@@ -13,7 +13,7 @@ const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : 
 
 const SUMMARY = `id, source, state, envelope_from, envelope_to, from_address, subject, size,
   attempts, next_attempt_at, last_error_code, last_error_message, provider_message_id,
-  unsigned_allowed, created_at, updated_at, finished_at, raw IS NOT NULL AS body_kept,
+  unsigned_allowed, signing_mode, created_at, updated_at, finished_at, raw IS NOT NULL AS body_kept,
   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
 
 function summary(r: Record<string, never>) {
@@ -32,6 +32,15 @@ function summary(r: Record<string, never>) {
       ? { code: r.last_error_code, message: r.last_error_message }
       : null,
     providerMessageId: r.provider_message_id,
+    /** The signing a per-domain rule of the tenant chose; null: the default. */
+    recipientSigning: r.signing_mode,
+    /** Why a sent_unsigned message went out unsigned (never a failure). */
+    unsignedReason:
+      r.state === 'sent_unsigned'
+        ? r.signing_mode === 'unsigned'
+          ? 'recipient_policy'
+          : 'no_certificate'
+        : null,
     bodyKept: r.body_kept,
     createdAt: iso(r.created_at),
     updatedAt: iso(r.updated_at),

@@ -40,6 +40,13 @@ function eventData(
   };
 }
 
+/**
+ * Why a message goes out unsigned: the tenant listed its recipients' domain as `unsigned`,
+ * or its policy `prefer` let it go without a certificate.
+ */
+const unsignedReason = (m: MessageForDelivery): 'recipient_policy' | 'no_certificate' =>
+  m.signingMode === 'unsigned' ? 'recipient_policy' : 'no_certificate';
+
 @Injectable()
 export class SignAndDeliver {
   private readonly log = new Logger('SignAndDeliver');
@@ -99,14 +106,18 @@ export class SignAndDeliver {
     let signed: Buffer;
     let unsigned = false;
     try {
-      const identity = m.certificateId
-        ? await this.identities.get(m.tenantId, m.certificateId)
-        : undefined;
-      if (identity) {
+      const identity =
+        m.certificateId && m.signingMode !== 'unsigned'
+          ? await this.identities.get(m.tenantId, m.certificateId)
+          : undefined;
+      if (m.signingMode === 'unsigned') {
+        signed = m.raw; // the tenant's rule for these recipients' domain
+        unsigned = true;
+      } else if (identity) {
         signed = await signMessage(m.raw, identity, {
           now,
           cache: this.signatures,
-          format: transport.signatureFormat?.(settings) ?? 'detached',
+          format: m.signingMode ?? transport.signatureFormat?.(settings) ?? 'detached',
         });
       } else if (m.signingPolicy === 'prefer') {
         signed = m.raw;
@@ -147,7 +158,7 @@ export class SignAndDeliver {
         event: { type: 'message.signing_failed', data: eventData(m, error) },
       });
     }
-    if (!unsigned) this.metrics.signatures.inc({ outcome: 'signed' });
+    this.metrics.signatures.inc({ outcome: unsigned ? `unsigned_${unsignedReason(m)}` : 'signed' });
     try {
       const result = await transport.send(signed, m.envelope, settings);
       const outcome = unsigned ? 'sent_unsigned' : 'delivered';
@@ -159,7 +170,10 @@ export class SignAndDeliver {
         reply: result.response,
         providerMessageId: result.providerMessageId,
         event: unsigned
-          ? { type: 'message.sent_unsigned', data: eventData(m) }
+          ? {
+              type: 'message.sent_unsigned',
+              data: { ...eventData(m), reason: unsignedReason(m) },
+            }
           : m.wantsDeliveredEvent
             ? { type: 'message.delivered', data: eventData(m) }
             : undefined,

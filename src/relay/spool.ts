@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '../database/connection';
 import { DATABASE } from '../database/database.module';
 import type { Envelope } from '../plugin/contract';
+import type { RecipientSigning } from '../tenants/recipient-policy';
 
 export const MESSAGE_STATES = [
   'queued',
@@ -27,6 +28,8 @@ export interface NewMessage {
   subject?: string;
   raw: Buffer;
   unsignedAllowed: boolean;
+  /** The signing a per-domain rule chose for these recipients; null: the default. */
+  signingMode?: RecipientSigning | null;
   idempotencyKey?: string;
   meta?: Record<string, string>;
 }
@@ -44,6 +47,8 @@ export interface MessageForDelivery {
   createdAt: Date;
   meta: Record<string, string>;
   signingPolicy: 'require' | 'prefer';
+  /** The signing the tenant's per-domain rule chose for the recipients; null: the default. */
+  signingMode: RecipientSigning | null;
   /** The valid certificate covering the From address that expires last, if any. */
   certificateId: string | null;
   /** When the tenant's DKIM key last changed; null without one. */
@@ -94,8 +99,8 @@ export class Spool {
     const id = randomUUID();
     const rows = await this.db.session.query<{ id: string }>(
       `INSERT INTO messages (id, tenant_id, source, envelope_from, envelope_to, from_address,
-         subject, size, raw, unsigned_allowed, state, idempotency_key, meta)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', $11, $12)
+         subject, size, raw, unsigned_allowed, state, idempotency_key, meta, signing_mode)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', $11, $12, $13)
        ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id`,
       [
         id,
@@ -110,6 +115,7 @@ export class Spool {
         m.unsignedAllowed,
         m.idempotencyKey ?? null,
         JSON.stringify(m.meta ?? {}),
+        m.signingMode ?? null,
       ],
       'relay_insert_message',
     );
@@ -133,7 +139,7 @@ export class Spool {
     const [r] = await this.db.session.query<Record<string, never>>(
       `SELECT m.id, m.tenant_id, m.state, m.envelope_from, m.envelope_to, m.from_address,
          CASE WHEN $3 THEN m.raw END AS raw,
-         m.attempts, m.retry_period_from, m.created_at, m.meta, t.signing_policy,
+         m.attempts, m.retry_period_from, m.created_at, m.meta, t.signing_policy, m.signing_mode,
          (SELECT c.id FROM certificates c
            WHERE c.tenant_id = m.tenant_id AND c.status = 'active'
              AND c.not_before <= $2 AND c.not_after >= $2
@@ -162,6 +168,7 @@ export class Spool {
       createdAt: r.created_at,
       meta: r.meta,
       signingPolicy: r.signing_policy,
+      signingMode: r.signing_mode,
       certificateId: r.certificate_id,
       wantsDeliveredEvent: r.wants_delivered_event,
       dkimUpdatedAt: r.dkim_updated_at,

@@ -5,10 +5,11 @@ import { TenantsController } from './tenants.controller';
 import { TenantsRepository } from './tenants.repository';
 import { SmtpCredentials } from './smtp-credentials';
 import { SmtpCredentialsController } from './smtp-credentials.controller';
+import { RecipientPolicyController } from './recipient-policy.controller';
 
 @Module({
   imports: [PassportModule],
-  controllers: [TenantsController, SmtpCredentialsController],
+  controllers: [TenantsController, SmtpCredentialsController, RecipientPolicyController],
   providers: [TenantsRepository, BearerStrategy, SmtpCredentials],
   exports: [TenantsRepository, SmtpCredentials],
 })

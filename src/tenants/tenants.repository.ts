@@ -9,11 +9,13 @@ import { DATABASE } from '../database/database.module';
 import { isUuid } from '../common/ids';
 import { apiKeys, tenants } from '../database/schema';
 import type { SigningPolicy } from './tenants.dto';
+import type { RecipientRule } from './recipient-policy';
 
 export interface Tenant {
   id: string;
   name: string;
   signingPolicy: SigningPolicy;
+  recipientRules: RecipientRule[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -109,5 +111,20 @@ export class TenantsRepository {
       .where(and(eq(apiKeys.id, keyId), eq(apiKeys.tenantId, tenantId), isNull(apiKeys.revokedAt)))
       .returning();
     return rows.length > 0;
+  }
+
+  async recipientRules(id: string): Promise<RecipientRule[]> {
+    const [row] = await this.db.orm
+      .select({ rules: tenants.recipientRules })
+      .from(tenants)
+      .where(eq(tenants.id, id));
+    return row?.rules ?? [];
+  }
+
+  async setRecipientRules(id: string, rules: RecipientRule[]): Promise<void> {
+    await this.db.orm
+      .update(tenants)
+      .set({ recipientRules: rules, updatedAt: new Date() })
+      .where(eq(tenants.id, id));
   }
 }

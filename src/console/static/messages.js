@@ -8,6 +8,11 @@ import { t, when, errorBox, errorWords, stateWords, okBox } from './i18n.js';
 const STATES = ['queued', 'retrying', 'delivered', 'failed', 'sent_unsigned'];
 const REFRESH_MS = 2000;
 const stateBadge = (s) => h('span', { class: `badge state-${s}` }, stateWords(s));
+/** The state, and for an unsigned send why: a recipient-domain rule, or no certificate. */
+const stateOf = (m) =>
+  m.unsignedReason
+    ? h('span', {}, stateBadge(m.state), ' ', h('small', {}, t(`unsignedBy_${m.unsignedReason}`)))
+    : stateBadge(m.state);
 const msgHref = (tenantId, id) =>
   `#/t/${encodeURIComponent(tenantId)}/messages/${encodeURIComponent(id)}`;
 
@@ -34,7 +39,7 @@ async function renderList(ctx) {
           m.from,
           m.envelope.to.join(', '),
           m.subject ?? '',
-          stateBadge(m.state),
+          stateOf(m),
           String(m.attempts),
           m.lastError ? h('code', {}, m.lastError.code) : '',
         ]),
@@ -81,7 +86,7 @@ async function renderDetail(ctx) {
   if (ctx.stale()) return;
   const out = h('div', { 'aria-live': 'polite' });
   const facts = [
-    [t('state'), h('span', { id: 'message-state' }, stateBadge(m.state))],
+    [t('state'), h('span', { id: 'message-state' }, stateOf(m))],
     [t('from'), m.from],
     [t('envelopeFrom'), m.envelope.from || '<>'],
     [t('to'), m.envelope.to.join(', ')],

@@ -133,6 +133,8 @@ export const en = {
     state_delivered: 'Delivered',
     state_failed: 'Failed',
     state_sent_unsigned: 'Sent unsigned',
+    unsignedBy_recipient_policy: 'by the rule for the recipient domain',
+    unsignedBy_no_certificate: 'no certificate (policy: prefer)',
     backToMessages: '← All messages',
     messageTitle: 'Message',
     envelopeFrom: 'Envelope sender',

@@ -134,6 +134,8 @@ export const ja = {
     state_delivered: '配送済み',
     state_failed: '失敗',
     state_sent_unsigned: '署名なしで送信',
+    unsignedBy_recipient_policy: '宛先ドメインのルールによる',
+    unsignedBy_no_certificate: '証明書なし (ポリシー: prefer)',
     backToMessages: '← メッセージ一覧',
     messageTitle: 'メッセージ',
     envelopeFrom: 'エンベロープ差出人',
