@@ -26,6 +26,7 @@ import { IntegrationsModule } from './integrations/integrations.module';
 import { InboundLogin } from './integrations/inbound-login';
 import { DomainsModule } from './domains/domains.module';
 import { ConsoleModule } from './console/console.module';
+import { TransitModule } from './transit/transit.module';
 import type { PluginContext, Role } from './plugin/contract';
 import { SmtpPlugin } from '../plugins/smtp/smtp.module';
 import { MailgunPlugin } from '../plugins/mailgun/mailgun.module';
@@ -87,6 +88,7 @@ export class AppModule implements NestModule {
         WebhooksModule.register(env, context.role),
         DomainsModule.register(context.env),
         ConsoleModule.register(context.env),
+        TransitModule.register(context.role),
         ...PLUGINS.map((p) => p.register(context)),
       ],
       controllers: [HealthController, MetricsController, SigningController],

@@ -9,6 +9,7 @@
 import { webhookSecretOwner } from '../webhooks/subscriptions';
 import { dkimKeyOwner } from '../dkim/dkim-keys';
 import { integrationSecretsOwner } from '../integrations/integration-store';
+import { transitSecretsOwner } from '../transit/transit-settings';
 import { and, eq, ne, sql } from 'drizzle-orm';
 import type { Database } from '../database/connection';
 import { certificates } from '../database/schema';
@@ -63,7 +64,7 @@ export async function rotateMasterKey(db: Database, ring: MasterKeyRing): Promis
 
 /**
  * Other sealed secrets: upstream passwords and provider keys, webhook secrets, DKIM keys,
- * platform integration secrets.
+ * transit-check mailbox passwords, platform integration secrets.
  */
 const OTHER_SEALED = [
   {
@@ -83,6 +84,12 @@ const OTHER_SEALED = [
     update:
       'UPDATE dkim_keys SET sealed_private_key = $1 WHERE tenant_id = $2 AND sealed_private_key = $3',
     owner: (row: SealedRow) => dkimKeyOwner(row.tenant_id),
+  },
+  {
+    sql: 'SELECT tenant_id, tenant_id AS key, sealed_secrets AS sealed FROM transit_check_settings WHERE sealed_secrets IS NOT NULL',
+    update:
+      'UPDATE transit_check_settings SET sealed_secrets = $1 WHERE tenant_id = $2 AND sealed_secrets = $3',
+    owner: (row: SealedRow) => transitSecretsOwner(row.tenant_id),
   },
   {
     sql: 'SELECT tenant_id, id AS key, sealed_secrets AS sealed FROM integrations WHERE sealed_secrets IS NOT NULL',

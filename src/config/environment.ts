@@ -189,6 +189,23 @@ export class Environment {
   @Min(1)
   UNSUBSCRIBE_LINK_DAYS = 400;
 
+  /** Let transit checks read seed mailboxes on loopback and private IMAP servers. */
+  @Transform(({ value }) => value === true || value === 'true' || value === '1')
+  @IsBoolean()
+  IMAP_ALLOW_PRIVATE = false;
+
+  /** How long a transit check waits for its message in the seed mailbox, in seconds. */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(1)
+  TRANSIT_CHECK_TIMEOUT_SECONDS = 900;
+
+  /** How often a transit check looks into the seed mailbox while it waits, in seconds. */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0.1)
+  TRANSIT_CHECK_POLL_SECONDS = 10;
+
   /** Let platform feedback (listmonk, Mautic APIs) reach loopback and private addresses. */
   @Transform(({ value }) => value === true || value === 'true' || value === '1')
   @IsBoolean()

@@ -12,6 +12,8 @@ export class DomainsModule {
   static register(processEnv: Record<string, string | undefined> = process.env): DynamicModule {
     return {
       module: DomainsModule,
+      // Global: transit checks resolve DKIM keys through the same lookup.
+      global: true,
       imports: [TenantsModule],
       controllers: [DomainsController],
       providers: [

@@ -34,6 +34,14 @@ function facts(over: Partial<TenantFacts> = {}): TenantFacts {
     senders: ['news@example.com'],
     envelopeDomains: ['amazonses.com'],
     recentHeaders: [ONE_CLICK],
+    transitCheck: {
+      id: 'c-1',
+      state: 'passed',
+      from: 'news@example.com',
+      to: 'seed@example.net',
+      startedAt: new Date(NOW.getTime() - 3600_000),
+      problems: [],
+    },
     ...over,
   };
 }
@@ -54,11 +62,39 @@ describe('readiness report', () => {
         ['dmarc', 'pass'],
         ['smime', 'pass'],
         ['unsubscribe', 'pass'],
+        ['transit', 'pass'],
       ],
     );
     assert.equal(report.overall, 'pass');
     assert.equal(report.checkedAt, NOW.toISOString());
     assert.ok(report.items.every((i) => i.fix === undefined));
+  });
+
+  test('transit: none yet or too old warns, a failed check fails with its first problem', async () => {
+    const none = await byCheck(readyZone, facts({ transitCheck: undefined }));
+    assert.equal(none.item.transit.status, 'warn');
+    assert.match(none.item.transit.fix!, /transit-check/);
+    const base = facts().transitCheck!;
+    const old = await byCheck(
+      readyZone,
+      facts({ transitCheck: { ...base, startedAt: new Date(NOW.getTime() - 9 * 86_400_000) } }),
+    );
+    assert.equal(old.item.transit.status, 'warn');
+    assert.match(old.item.transit.summary, /9 days ago/);
+    const failed = await byCheck(
+      readyZone,
+      facts({
+        transitCheck: {
+          ...base,
+          state: 'failed',
+          problems: ['the signed part changed in transit'],
+        },
+      }),
+    );
+    assert.equal(failed.item.transit.status, 'fail');
+    assert.match(failed.item.transit.summary, /failed: the signed part changed in transit/);
+    assert.match(failed.item.transit.fix!, /transit-checks\/c-1/);
+    assert.equal(failed.report.overall, 'fail');
   });
 
   test('without tenant facts only SPF and DMARC run', async () => {

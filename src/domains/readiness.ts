@@ -10,7 +10,7 @@ import { aligns, findDmarc } from './dmarc';
 import { dkimTags } from './dkim-record';
 import { hasOneClickUnsubscribe } from './one-click';
 
-export type CheckName = 'spf' | 'dkim' | 'dmarc' | 'smime' | 'unsubscribe';
+export type CheckName = 'spf' | 'dkim' | 'dmarc' | 'smime' | 'unsubscribe' | 'transit';
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 
 export interface ReadinessItem {
@@ -39,6 +39,15 @@ export interface TenantFacts {
   envelopeDomains: string[];
   /** Header blocks of recent messages from the domain that still have their bytes. */
   recentHeaders: string[];
+  /** The latest transit check from an address of the domain (see src/transit). */
+  transitCheck?: {
+    id: string;
+    state: 'running' | 'passed' | 'failed';
+    from: string;
+    to: string;
+    startedAt: Date;
+    problems: string[];
+  };
 }
 
 /** A host name with at least two labels. */
@@ -267,6 +276,34 @@ function checkUnsubscribe(facts: TenantFacts) {
   return item('unsubscribe', ok ? 'warn' : 'fail', summary, fix);
 }
 
+function checkTransit(facts: TenantFacts, now: Date) {
+  const c = facts.transitCheck;
+  const setUp =
+    'Name a seed mailbox with PUT /v1/tenants/:tenantId/transit-check and run POST /v1/tenants/:tenantId/transit-checks.';
+  if (!c) return item('transit', 'warn', 'no transit check from this domain yet', setUp);
+  const when = c.startedAt.toISOString();
+  if (c.state === 'running')
+    return item('transit', 'warn', `a transit check started ${when} is still running`);
+  if (c.state === 'failed') {
+    return item(
+      'transit',
+      'fail',
+      `the transit check of ${when} (${c.from} to ${c.to}) failed: ${c.problems[0] ?? 'see the check'}`,
+      `Read GET /v1/tenants/:tenantId/transit-checks/${c.id} for what changed in transit, fix the delivery path (tracking, footers, re-encoding), then check again.`,
+    );
+  }
+  const days = Math.floor((now.getTime() - c.startedAt.getTime()) / DAY);
+  const summary = `the transit check of ${when} (${c.from} to ${c.to}) passed`;
+  return days > 7
+    ? item(
+        'transit',
+        'warn',
+        `${summary}, ${days} days ago`,
+        `Check again, or set a daily schedule. ${setUp}`,
+      )
+    : item('transit', 'pass', summary);
+}
+
 /** A check whose DNS lookups failed (timeout, SERVFAIL): nothing is known, so it fails. */
 async function guarded(
   check: CheckName,
@@ -294,7 +331,7 @@ export async function checkReadiness(
   const items: ReadinessItem[] = [await guarded('spf', () => checkSpf(domain, dns, facts))];
   if (facts) items.push(await guarded('dkim', () => checkDkim(domain, dns, facts)));
   items.push(await guarded('dmarc', () => checkDmarc(domain, dns, facts)));
-  if (facts) items.push(checkSmime(facts, now), checkUnsubscribe(facts));
+  if (facts) items.push(checkSmime(facts, now), checkUnsubscribe(facts), checkTransit(facts, now));
   const overall: CheckStatus = items.some((i) => i.status === 'fail')
     ? 'fail'
     : items.some((i) => i.status === 'warn')

@@ -43,6 +43,20 @@ export async function loadTenantFacts(
       ORDER BY created_at DESC LIMIT ${RECENT_MESSAGES}`,
     [tenantId, d],
   );
+  const [transit] = await session.query<{
+    id: string;
+    state: 'running' | 'passed' | 'failed';
+    from_address: string;
+    seed_address: string;
+    started_at: Date | string;
+    problems: string[] | null;
+  }>(
+    `SELECT id, state, from_address, seed_address, started_at, result->'problems' AS problems
+       FROM transit_checks
+      WHERE tenant_id = $1 AND split_part(lower(from_address), '@', 2) = $2
+      ORDER BY started_at DESC LIMIT 1`,
+    [tenantId, d],
+  );
   const host = delivery?.settings?.host;
   return {
     transport: delivery
@@ -65,5 +79,15 @@ export async function loadTenantFacts(
       ...new Set(senders.filter((s) => s.envelope_from).map((s) => domainOf(s.envelope_from))),
     ],
     recentHeaders: recent.map((r) => Buffer.from(r.head).toString('latin1')),
+    transitCheck: transit
+      ? {
+          id: transit.id,
+          state: transit.state,
+          from: transit.from_address,
+          to: transit.seed_address,
+          startedAt: new Date(transit.started_at),
+          problems: transit.problems ?? [],
+        }
+      : undefined,
   };
 }

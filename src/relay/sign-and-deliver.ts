@@ -22,6 +22,9 @@ import { nextAttemptAt, retryPolicyFrom, type RetryPolicy } from './retry-policy
 import { UnsubscribeLinks, unsubscribeBase } from '../unsubscribe/unsubscribe-links';
 import { publicUrl } from '../config/environment';
 
+/** Message meta asking the worker to keep the bytes it hands to the upstream. */
+export const KEEP_SENT_COPY = 'keepSentCopy';
+
 /** What the queue should do next with the message's job. */
 export type AttemptResult = { done: true } | { done: false; retryAt: Date };
 
@@ -159,6 +162,8 @@ export class SignAndDeliver {
       });
     }
     this.metrics.signatures.inc({ outcome: unsigned ? `unsigned_${unsignedReason(m)}` : 'signed' });
+    // A transit check compares the copy that arrives with exactly these bytes.
+    if (m.meta[KEEP_SENT_COPY]) await this.spool.keepSentCopy(m.id, signed);
     try {
       const result = await transport.send(signed, m.envelope, settings);
       const outcome = unsigned ? 'sent_unsigned' : 'delivered';

@@ -251,10 +251,41 @@ export class Spool {
     }));
   }
 
+  /** Keep the bytes handed to the upstream (check messages only: see src/transit). */
+  async keepSentCopy(id: string, sent: Buffer): Promise<void> {
+    await this.db.session.query('UPDATE messages SET sent_copy = $2 WHERE id = $1', [id, sent]);
+  }
+
+  /** A message's state, its last error and (if kept) the bytes handed to the upstream. */
+  async outcome(id: string): Promise<
+    | {
+        state: MessageState;
+        error: { code: string; message: string } | null;
+        sent: Buffer | null;
+        createdAt: Date;
+        finishedAt: Date | null;
+      }
+    | undefined
+  > {
+    const [r] = await this.db.session.query<Record<string, never>>(
+      `SELECT state, last_error_code, last_error_message, sent_copy, created_at, finished_at
+         FROM messages WHERE id = $1`,
+      [id],
+    );
+    if (!r) return undefined;
+    return {
+      state: r.state,
+      error: r.last_error_code ? { code: r.last_error_code, message: r.last_error_message } : null,
+      sent: buf(r.sent_copy),
+      createdAt: r.created_at,
+      finishedAt: r.finished_at,
+    };
+  }
+
   /** Drop raw bodies kept longer than the retention period after a final state. */
   async purgeBodies(olderThan: Date): Promise<number> {
     const rows = await this.db.session.query(
-      `UPDATE messages SET raw = NULL
+      `UPDATE messages SET raw = NULL, sent_copy = NULL
        WHERE raw IS NOT NULL AND finished_at IS NOT NULL AND finished_at < $1 RETURNING id`,
       [olderThan],
     );

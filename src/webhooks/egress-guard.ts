@@ -232,3 +232,27 @@ export function guardedLookup(o: EgressOptions): LookupFunction {
       );
   };
 }
+
+/**
+ * The address to connect to for a host that is not reached over HTTP (an IMAP server): the
+ * host is resolved once, refused if any address is blocked, and the first address returned,
+ * so that the connection goes where the check looked.
+ */
+export async function checkedAddress(host: string, o: EgressOptions): Promise<string> {
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  let addresses: string[];
+  if (isIP(bare)) addresses = [bare];
+  else {
+    try {
+      addresses = (await (o.lookup ?? systemLookup)(bare)).map((a) => a.address);
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      throw new EgressRefused(
+        `${bare} does not resolve${typeof code === 'string' ? ` (${code})` : ''}`,
+      );
+    }
+  }
+  if (addresses.length === 0) throw new EgressRefused(`${bare} has no address`);
+  refuseBlocked(bare, addresses, o.allowPrivate);
+  return addresses[0];
+}

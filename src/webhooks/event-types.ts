@@ -8,6 +8,7 @@ export const EVENT_TYPES = [
   'certificate.expired',
   'certificate.added',
   'certificate.removed',
+  'transit.check_failed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

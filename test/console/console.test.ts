@@ -144,6 +144,11 @@ describe('admin console in Chromium', { timeout: 240_000 }, () => {
     await page.getByRole('button', { name: 'Test the connection' }).click();
     await page.locator('#delivery-result').getByText('accepted the connection').waitFor();
 
+    // The transit-check box: no check yet; running one without a seed mailbox says why.
+    await page.locator('#transit-latest').getByText('No transit check yet.').waitFor();
+    await page.getByRole('button', { name: 'Run a check now' }).click();
+    await page.locator('#transit-latest').getByText('no seed mailbox yet').waitFor();
+
     await page.getByRole('button', { name: 'Create SMTP credentials' }).click();
     const shown = page.locator('#new-credential');
     await shown.getByText('shown only once').waitFor();

@@ -55,6 +55,11 @@ describe('GET /v1/tenants/:id/domains/:domain/readiness', () => {
       [tenantId, PUBLIC_KEY],
     );
     await addMessage('news@example.com', ONE_CLICK);
+    await app.db.session.query(
+      `INSERT INTO transit_checks (id, tenant_id, from_address, seed_address, state, trigger, finished_at, result)
+       VALUES ($1, $2, 'news@example.com', 'seed@example.net', 'passed', 'api', now(), '{"problems": []}')`,
+      [randomUUID(), tenantId],
+    );
   });
   after(() => app?.close());
 
@@ -68,7 +73,7 @@ describe('GET /v1/tenants/:id/domains/:domain/readiness', () => {
     assert.ok(!Number.isNaN(Date.parse(r.json.checkedAt)));
     assert.deepEqual(
       r.json.items.map((i: { check: string; status: string }) => `${i.check}:${i.status}`),
-      ['spf:pass', 'dkim:pass', 'dmarc:pass', 'smime:pass', 'unsubscribe:pass'],
+      ['spf:pass', 'dkim:pass', 'dmarc:pass', 'smime:pass', 'unsubscribe:pass', 'transit:pass'],
       JSON.stringify(r.json.items),
     );
     assert.equal(r.json.overall, 'pass');

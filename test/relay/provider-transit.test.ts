@@ -54,6 +54,23 @@ async function dkimResult(raw: Buffer): Promise<string[]> {
   );
 }
 
+/** Sets the tenant's delivery and a DKIM key (published in the stub resolver). */
+async function deliverWithDkim(
+  app: TestApp,
+  tenantId: string,
+  delivery: object,
+  selector: string,
+): Promise<void> {
+  const d = await app.request('PUT', `/v1/tenants/${tenantId}/delivery`, { ...op, body: delivery });
+  assert.equal(d.status, 200, d.text);
+  const k = await app.request('PUT', `/v1/tenants/${tenantId}/dkim`, {
+    ...op,
+    body: { domain: 'example.com', selector },
+  });
+  assert.equal(k.status, 200, k.text);
+  published.set(k.json.dnsRecord.name, k.json.dnsRecord.value);
+}
+
 function newsletter(marker: string, date: Date): Buffer {
   return Buffer.from(
     [
@@ -90,17 +107,7 @@ describe('Amazon SES: Date and Message-ID replaced in transit', { timeout: 180_0
       startSink(),
     ]);
     tenant = await setupTenant(app, sink.port);
-    const d = await app.request('PUT', `/v1/tenants/${tenant.id}/delivery`, {
-      ...op,
-      body: { transport: 'ses', ...KEY, endpoint: ses.endpoint },
-    });
-    assert.equal(d.status, 200, d.text);
-    const k = await app.request('PUT', `/v1/tenants/${tenant.id}/dkim`, {
-      ...op,
-      body: { domain: 'example.com', selector: 'ses1' },
-    });
-    assert.equal(k.status, 200, k.text);
-    published.set(k.json.dnsRecord.name, k.json.dnsRecord.value);
+    await deliverWithDkim(app, tenant.id, { transport: 'ses', ...KEY, endpoint: ses.endpoint }, 'ses1');
   });
 
   after(async () => {
@@ -209,23 +216,18 @@ describe('SendGrid: long List-Unsubscribe fields re-encoded in transit', { timeo
       startPlatform(),
     ]);
     tenant = await setupTenant(app, 9);
-    const d = await app.request('PUT', `/v1/tenants/${tenant.id}/delivery`, {
-      ...op,
-      body: {
+    await deliverWithDkim(
+      app,
+      tenant.id,
+      {
         transport: 'sendgrid',
         apiKey: API_KEY,
         host: '127.0.0.1',
         port: provider.fake.port,
         rejectUnauthorized: false,
       },
-    });
-    assert.equal(d.status, 200, d.text);
-    const k = await app.request('PUT', `/v1/tenants/${tenant.id}/dkim`, {
-      ...op,
-      body: { domain: 'example.com', selector: 'sg1' },
-    });
-    assert.equal(k.status, 200, k.text);
-    published.set(k.json.dnsRecord.name, k.json.dnsRecord.value);
+      'sg1',
+    );
   });
 
   after(async () => {

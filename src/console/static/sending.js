@@ -5,6 +5,7 @@ import { h, field, input, select, table, section, busy, clear } from './dom.js';
 import { actionForm, shownOnce } from './forms.js';
 import { t, when, errorBox, okBox } from './i18n.js';
 import { pasteBlocks } from './paste.js';
+import { transitSection } from './transit.js';
 
 function credentialsSection(ctx, onCreated) {
   const { tenantId } = ctx;
@@ -185,5 +186,8 @@ export async function renderSending(ctx) {
   main.append(creds.el);
   main.append(await deliverySection(ctx));
   main.append(paste.el);
+  const transit = transitSection(ctx);
+  main.append(transit.el);
   await creds.reload();
+  await transit.reload();
 }

@@ -1,0 +1,123 @@
+/**
+ * /v1/tenants/:tenantId/transit-check (the seed mailbox and schedule) and
+ * /v1/tenants/:tenantId/transit-checks (start a check, read past ones). The operator or the
+ * tenant itself; another tenant gets 404.
+ */
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Put,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+import { BearerGuard, Caller, requireTenantAccess, type Principal } from '../common/auth';
+import type { Environment } from '../config/environment';
+import { ENVIRONMENT } from '../config/tokens';
+import { RelayError } from '../plugin/relay-error';
+import { TenantsRepository } from '../tenants/tenants.repository';
+import { checkSeedMailbox, SeedMailboxError } from './seed-mailbox';
+import { TransitChecks } from './transit-checks';
+import { TransitCheckSettings, TransitSettingsStore } from './transit-settings';
+import { REDACTED } from '../common/settings-fields';
+
+@Controller('v1/tenants/:tenantId')
+@UseGuards(BearerGuard)
+export class TransitController {
+  constructor(
+    private readonly settings: TransitSettingsStore,
+    private readonly checks: TransitChecks,
+    private readonly tenants: TenantsRepository,
+    @Inject(ENVIRONMENT) private readonly env: Environment,
+  ) {}
+
+  private async tenant(caller: Principal, tenantId: string): Promise<void> {
+    requireTenantAccess(caller, tenantId);
+    if (!(await this.tenants.find(tenantId))) throw new NotFoundException('no such tenant');
+  }
+
+  /** Saves the seed mailbox once it can be opened with these settings. */
+  @Put('transit-check')
+  async put(
+    @Caller() caller: Principal,
+    @Param('tenantId') tenantId: string,
+    @Body() body: TransitCheckSettings,
+  ) {
+    await this.tenant(caller, tenantId);
+    const imap = { ...body.imap };
+    if (imap.pass === REDACTED) {
+      const stored = await this.settings.open(tenantId);
+      if (!stored)
+        throw new RelayError('invalid_request', 'imap.pass: there is no stored password to keep');
+      imap.pass = stored.imap.pass;
+    }
+    try {
+      await checkSeedMailbox(Object.assign(body.imap, imap), {
+        allowPrivate: this.env.IMAP_ALLOW_PRIVATE,
+        timeoutMs: 15_000,
+      });
+    } catch (e) {
+      if (e instanceof SeedMailboxError) throw new RelayError('invalid_request', e.message);
+      throw e;
+    }
+    await this.settings.save(tenantId, body);
+    return this.settings.view(tenantId);
+  }
+
+  @Get('transit-check')
+  async get(@Caller() caller: Principal, @Param('tenantId') tenantId: string) {
+    await this.tenant(caller, tenantId);
+    const v = await this.settings.view(tenantId);
+    if (!v) throw new NotFoundException('no transit-check settings for this tenant');
+    return v;
+  }
+
+  @Delete('transit-check')
+  @HttpCode(204)
+  async remove(@Caller() caller: Principal, @Param('tenantId') tenantId: string): Promise<void> {
+    await this.tenant(caller, tenantId);
+    if (!(await this.settings.remove(tenantId))) {
+      throw new NotFoundException('no transit-check settings for this tenant');
+    }
+  }
+
+  /** Starts a check now; 202 with the check (state `running`), its report follows. */
+  @Post('transit-checks')
+  @HttpCode(202)
+  async start(@Caller() caller: Principal, @Param('tenantId') tenantId: string) {
+    await this.tenant(caller, tenantId);
+    return this.checks.start(tenantId, 'api');
+  }
+
+  @Get('transit-checks')
+  async list(
+    @Caller() caller: Principal,
+    @Param('tenantId') tenantId: string,
+    @Query('limit') limit?: string,
+  ) {
+    await this.tenant(caller, tenantId);
+    const n = limit === undefined ? 20 : Number(limit);
+    if (!Number.isInteger(n) || n < 1 || n > 100) {
+      throw new RelayError('invalid_request', 'limit must be a whole number from 1 to 100');
+    }
+    return this.checks.list(tenantId, n);
+  }
+
+  @Get('transit-checks/:checkId')
+  async one(
+    @Caller() caller: Principal,
+    @Param('tenantId') tenantId: string,
+    @Param('checkId') checkId: string,
+  ) {
+    await this.tenant(caller, tenantId);
+    const check = await this.checks.get(tenantId, checkId);
+    if (!check) throw new NotFoundException('no such transit check');
+    return check;
+  }
+}
