@@ -9,6 +9,12 @@ import { deliverySecretsOwner, MasterKeyRing, openPrivateKey } from '../src/cert
 import { P12_PASSWORD, createTestPki } from './helpers/pki';
 import { ADMIN_TOKEN, startApp, type TestApp } from './support/app';
 import { cli, show } from './support/cli';
+import { plainToInstance } from 'class-transformer';
+import {
+  TransitCheckSettings,
+  TransitSettingsStore,
+  transitSecretsOwner,
+} from '../src/transit/transit-settings';
 
 let app: TestApp;
 before(async () => {
@@ -45,6 +51,15 @@ test('re-wraps every stored key under the new master key', async () => {
     body: { domain: 'example.com', selector: 's1' },
   });
   assert.equal(dkim.status, 200, dkim.text);
+  // The seed mailbox password of transit checks too (stored without the mailbox check).
+  await app.nest.get(TransitSettingsStore).save(
+    tenant,
+    plainToInstance(TransitCheckSettings, {
+      to: 'seed@example.net',
+      imap: { host: 'imap.example.net', user: 'seed', pass: 'seed-pass' },
+      schedule: 'off',
+    }),
+  );
   const newKey = randomBytes(32);
   const env = {
     DATABASE_URL: app.databaseUrl,
@@ -53,9 +68,9 @@ test('re-wraps every stored key under the new master key', async () => {
   };
   const first = await cli(['rotate-master-key'], { env });
   assert.equal(first.code, 0, show(first));
-  assert.match(first.stdout.toString(), /re-wrapped 4 key\(s\); 0 already/);
+  assert.match(first.stdout.toString(), /re-wrapped 5 key\(s\); 0 already/);
   const second = await cli(['rotate-master-key'], { env });
-  assert.match(second.stdout.toString(), /re-wrapped 0 key\(s\); 4 already/);
+  assert.match(second.stdout.toString(), /re-wrapped 0 key\(s\); 5 already/);
 
   const rows = await app.db.session.query<{
     id: string;
@@ -80,6 +95,16 @@ test('re-wraps every stored key under the new master key', async () => {
     new MasterKeyRing(newKey),
   );
   assert.equal(JSON.parse(secrets.toString())['auth.pass'], 'upstream-pass');
+  const [transit] = await app.db.session.query<{ sealed_secrets: Buffer }>(
+    'SELECT sealed_secrets FROM transit_check_settings WHERE tenant_id = $1',
+    [tenant],
+  );
+  const seed = openPrivateKey(
+    transit.sealed_secrets,
+    transitSecretsOwner(tenant),
+    new MasterKeyRing(newKey),
+  );
+  assert.equal(JSON.parse(seed.toString())['imap.pass'], 'seed-pass');
   assert.doesNotMatch(
     first.stdout.toString() + first.stderr,
     new RegExp(newKey.toString('base64').slice(0, 16).replace(/[+/]/g, '.')),
