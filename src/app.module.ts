@@ -28,6 +28,7 @@ import { DomainsModule } from './domains/domains.module';
 import { ConsoleModule } from './console/console.module';
 import { TransitModule } from './transit/transit.module';
 import type { PluginContext, Role } from './plugin/contract';
+import { EgressPolicy } from './egress/egress-policy';
 import { SmtpPlugin } from '../plugins/smtp/smtp.module';
 import { MailgunPlugin } from '../plugins/mailgun/mailgun.module';
 import { SparkPostPlugin } from '../plugins/sparkpost/sparkpost.module';
@@ -70,8 +71,12 @@ export class AppModule implements NestModule {
     keys: MasterKeyRing,
     options: { role?: Role; processEnv?: Record<string, string | undefined> } = {},
   ): DynamicModule {
+    const egress = new EgressPolicy(env);
+    const metrics = new Metrics();
     const context: PluginContext = {
       role: options.role ?? 'all',
+      egress,
+      metrics,
       env: options.processEnv ?? process.env,
       maxMessageBytes: env.MAX_MESSAGE_BYTES,
     };
@@ -93,8 +98,9 @@ export class AppModule implements NestModule {
       ],
       controllers: [HealthController, MetricsController, SigningController],
       providers: [
-        Metrics,
+        { provide: Metrics, useValue: metrics },
         { provide: ENVIRONMENT, useValue: env },
+        { provide: EgressPolicy, useValue: egress },
         { provide: MASTER_KEYS, useValue: keys },
         { provide: APP_FILTER, useClass: ErrorFilter },
         {
@@ -106,7 +112,7 @@ export class AppModule implements NestModule {
           }),
         },
       ],
-      exports: [ENVIRONMENT, MASTER_KEYS, Metrics],
+      exports: [ENVIRONMENT, MASTER_KEYS, Metrics, EgressPolicy],
     };
   }
 }

@@ -6,7 +6,7 @@ import { MailgunTransport } from './mailgun.transport';
 
 @Module({})
 export class MailgunPlugin {
-  static register(_ctx: PluginContext): DynamicModule {
-    return transportModule(MailgunPlugin, new MailgunTransport());
+  static register(ctx: PluginContext): DynamicModule {
+    return transportModule(MailgunPlugin, new MailgunTransport(ctx.egress));
   }
 }

@@ -1,3 +1,4 @@
+import { loopbackEgress } from '../../test/helpers/egress';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -129,7 +130,9 @@ const envelope = { from: 'bounces@example.com', to: ['reader@example.net'] };
 
 describe('mailgun transport', () => {
   const fake = new FakeMailgun();
-  const transport = new MailgunTransport();
+  const transport = new MailgunTransport(loopbackEgress(), {
+    documented: (root) => root === fake.url,
+  });
   let pki: TestPki;
   let signed: Buffer;
 
@@ -218,7 +221,10 @@ describe('mailgun transport', () => {
       .catch((err: unknown) => err);
     const failure = classifyDeliveryError(e);
     assert.equal(failure.permanent, false);
-    assert.match(failure.message, /Mailgun could not be reached: ECONNREFUSED/);
+    assert.match(
+      failure.message,
+      /Mailgun could not be reached: 127\.0\.0\.1:\d+ refused the connection/,
+    );
   });
 
   test('verify() reads the domain tracking settings with the key', async () => {

@@ -9,10 +9,15 @@ import {
   DeliveryError,
   type DeliveryResult,
   type DeliveryTransport,
+  type EgressPolicy,
   type Envelope,
 } from '../../src/plugin/contract';
-import { callProviderApi, type ApiAnswer } from '../../src/plugin/http-api';
-import { apiRootOf, ProviderApiSettings } from '../../src/plugin/provider-settings';
+import { ProviderApiClient, type ApiAnswer } from '../../src/plugin/http-api';
+import {
+  apiRootOf,
+  isDocumentedRoot,
+  ProviderApiSettings,
+} from '../../src/plugin/provider-settings';
 import { oneLine } from '../../src/plugin/smtp-client';
 
 export const MAILGUN_API_ROOTS = {
@@ -67,6 +72,28 @@ export class MailgunTransport implements DeliveryTransport<MailgunDeliverySettin
   readonly id = 'mailgun';
   readonly settings = MailgunDeliverySettings;
   readonly secretFields = ['apiKey'];
+  /** A custom API root is the operator's to set; a tenant picks a region. */
+  readonly operatorFields = ['baseUrl'];
+  readonly tenantValues = { baseUrl: Object.values(MAILGUN_API_ROOTS) };
+  readonly destinationFields = [
+    { path: 'baseUrl', destination: 'provider-api', kind: 'url' },
+  ] as const;
+  private readonly api: ProviderApiClient;
+
+  /**
+   * `documented` tells whether an API root is the provider's own (default: the regions'
+   * roots); answers of any other root are kept to their status.
+   */
+  constructor(
+    egress: EgressPolicy,
+    private readonly o: { timeoutMs?: number; documented?: (root: string) => boolean } = {},
+  ) {
+    this.api = new ProviderApiClient(egress, o.timeoutMs);
+  }
+
+  async close(): Promise<void> {
+    this.api.close();
+  }
 
   async send(
     signed: Buffer,
@@ -127,10 +154,13 @@ export class MailgunTransport implements DeliveryTransport<MailgunDeliverySettin
     body?: FormData,
   ): Promise<ApiAnswer> {
     const auth = `Basic ${Buffer.from(`api:${s.apiKey}`, 'utf8').toString('base64')}`;
-    return callProviderApi('Mailgun', mailgunApiRoot(s) + path, {
-      method,
-      body,
-      headers: { authorization: auth, accept: 'application/json' },
-    });
+    return this.api.call(
+      'Mailgun',
+      mailgunApiRoot(s) + path,
+      { method, body, headers: { authorization: auth, accept: 'application/json' } },
+      this.o.documented
+        ? this.o.documented(mailgunApiRoot(s))
+        : isDocumentedRoot(s, MAILGUN_API_ROOTS),
+    );
   }
 }

@@ -6,7 +6,7 @@ import { PostmarkTransport } from './postmark.transport';
 
 @Module({})
 export class PostmarkPlugin {
-  static register(_ctx: PluginContext): DynamicModule {
-    return transportModule(PostmarkPlugin, new PostmarkTransport());
+  static register(ctx: PluginContext): DynamicModule {
+    return transportModule(PostmarkPlugin, new PostmarkTransport(ctx.egress));
   }
 }

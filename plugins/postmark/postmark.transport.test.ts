@@ -1,3 +1,4 @@
+import { loopbackEgress } from '../../test/helpers/egress';
 import 'reflect-metadata';
 import {
   selfSignedCertificate,
@@ -49,7 +50,7 @@ describe('postmark transport: SMTP, signed bytes unchanged', () => {
   let identity: SigningIdentity;
   let server: Awaited<ReturnType<typeof startFakePostmark>>;
   let fake: Awaited<ReturnType<typeof startFakePostmark>>['fake'];
-  const transport = new PostmarkTransport();
+  const transport = new PostmarkTransport(loopbackEgress());
   let settings: PostmarkDeliverySettings;
   let signed: Buffer;
 

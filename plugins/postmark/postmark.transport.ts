@@ -69,6 +69,17 @@ export class PostmarkTransport extends SmtpRelayTransport<PostmarkDeliverySettin
   readonly id = 'postmark';
   readonly settings = PostmarkDeliverySettings;
   readonly secretFields = ['serverToken'];
+  /** A relay host other than the provider's is the operator's to set (a proxy, a test host). */
+  readonly operatorFields = ['host', 'port', 'rejectUnauthorized'];
+  /** Postmark's own relays (the broadcast one for broadcast streams) and ports. */
+  readonly tenantValues = {
+    host: ['smtp.postmarkapp.com', 'smtp-broadcasts.postmarkapp.com'],
+    port: [25, 587, 2525],
+    rejectUnauthorized: [true],
+  };
+  readonly destinationFields = [
+    { path: 'host', destination: 'smtp-upstream', kind: 'host' },
+  ] as const;
 
   // Postmark does not document a message id in its SMTP reply: the reply is kept, and a
   // "queued as <id>" in it, if there is one, is taken as the id.

@@ -6,7 +6,7 @@ import { SendgridTransport } from './sendgrid.transport';
 
 @Module({})
 export class SendgridPlugin {
-  static register(_ctx: PluginContext): DynamicModule {
-    return transportModule(SendgridPlugin, new SendgridTransport());
+  static register(ctx: PluginContext): DynamicModule {
+    return transportModule(SendgridPlugin, new SendgridTransport(ctx.egress));
   }
 }

@@ -1,3 +1,4 @@
+import { loopbackEgress } from '../../test/helpers/egress';
 import 'reflect-metadata';
 import {
   selfSignedCertificate,
@@ -49,7 +50,7 @@ describe('sendgrid transport: SMTP relay, signed bytes unchanged', () => {
   let identity: SigningIdentity;
   let server: Awaited<ReturnType<typeof startFakeSendgrid>>;
   let fake: Awaited<ReturnType<typeof startFakeSendgrid>>['fake'];
-  const transport = new SendgridTransport();
+  const transport = new SendgridTransport(loopbackEgress());
   let settings: SendgridDeliverySettings;
 
   before(async () => {

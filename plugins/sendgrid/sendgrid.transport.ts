@@ -92,6 +92,17 @@ export class SendgridTransport extends SmtpRelayTransport<SendgridDeliverySettin
   readonly id = 'sendgrid';
   readonly settings = SendgridDeliverySettings;
   readonly secretFields = ['apiKey'];
+  /** A relay host other than the provider's is the operator's to set (a proxy, a test host). */
+  readonly operatorFields = ['host', 'port', 'rejectUnauthorized'];
+  /** SendGrid's own relay and ports. */
+  readonly tenantValues = {
+    host: [SENDGRID_SMTP_HOST],
+    port: [25, 587, 2525],
+    rejectUnauthorized: [true],
+  };
+  readonly destinationFields = [
+    { path: 'host', destination: 'smtp-upstream', kind: 'host' },
+  ] as const;
 
   signatureFormat(s: SendgridDeliverySettings): 'detached' | 'opaque' {
     return s.signatureFormat === 'detached' ? 'detached' : 'opaque';

@@ -48,7 +48,11 @@ function isTransientSesError(name: string, status: number, message: string): boo
 }
 
 /** `e` as thrown by SESv2Client.send(), classified. */
-export function sesDeliveryError(e: unknown): DeliveryError {
+/**
+ * An SDK failure as a verdict. `official` is false for an endpoint the operator set: then the
+ * answer's own words (the body's message) are not passed on, only its status and error name.
+ */
+export function sesDeliveryError(e: unknown, official = true): DeliveryError {
   const err = (e ?? {}) as SdkError;
   const name = typeof err.name === 'string' ? err.name : 'Error';
   const message = oneLine(typeof err.message === 'string' ? err.message : String(e));
@@ -65,7 +69,7 @@ export function sesDeliveryError(e: unknown): DeliveryError {
     );
   }
   const requestId = err.$metadata?.requestId ? ` (request id ${err.$metadata.requestId})` : '';
-  const reply = `${status} ${name}: ${message}${requestId}`;
+  const reply = official ? `${status} ${name}: ${message}${requestId}` : `${status} ${name}`;
   const transient = isTransientSesError(name, status, message);
   const what = transient ? 'asked to try again later' : 'refused the message';
   return new DeliveryError(`SES ${what}: ${status} ${name}`, !transient, reply, { cause: e });

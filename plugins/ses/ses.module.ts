@@ -6,7 +6,7 @@ import { SesTransport } from './ses.transport';
 
 @Module({})
 export class SesPlugin {
-  static register(_ctx: PluginContext): DynamicModule {
-    return transportModule(SesPlugin, new SesTransport());
+  static register(ctx: PluginContext): DynamicModule {
+    return transportModule(SesPlugin, new SesTransport(ctx.egress));
   }
 }

@@ -1,3 +1,5 @@
+import { Metrics } from '../../src/health/metrics';
+import { loopbackEgress } from '../../test/helpers/egress';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { plainToInstance } from 'class-transformer';
@@ -22,7 +24,7 @@ const ENVELOPE = { from: 'bounces@example.com', to: ['reader@example.net'] };
 let pki: TestPki;
 let signed: Buffer;
 let ses: FakeSes;
-const transport = new SesTransport(500);
+const transport = new SesTransport(loopbackEgress(), 500, (e) => e === ses.endpoint);
 
 function settingsFor(overrides: Record<string, unknown> = {}): SesDeliverySettings {
   return plainToInstance(SesDeliverySettings, { ...KEY, endpoint: ses.endpoint, ...overrides });
@@ -164,7 +166,7 @@ describe('ses transport: errors are classified and retried or failed', () => {
   }
 
   test('after a 403 for a skewed clock, the next attempt is signed with the server time', async () => {
-    const own = new SesTransport(500);
+    const own = new SesTransport(loopbackEgress(), 500, (e) => e === ses.endpoint);
     try {
       const serverTime = new Date(Date.now() + 3 * 3600_000);
       ses.requests.length = 0;
@@ -250,7 +252,13 @@ describe('ses transport: verify() and settings', () => {
   });
 
   test('SesPlugin registers a transport with the id "ses"', () => {
-    const module = SesPlugin.register({ role: 'worker', env: {}, maxMessageBytes: 1 << 20 });
+    const module = SesPlugin.register({
+      role: 'worker',
+      env: {},
+      maxMessageBytes: 1 << 20,
+      egress: loopbackEgress(),
+      metrics: new Metrics(),
+    });
     assert.equal(module.module, SesPlugin);
     const ids = (module.providers ?? []).map(
       (p) => ((p as { useValue?: { id?: string } }).useValue ?? {}).id,

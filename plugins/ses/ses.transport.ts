@@ -12,12 +12,15 @@ import {
 } from '@aws-sdk/client-sesv2';
 import { IsOptional, IsString, IsUrl, Matches, MaxLength, MinLength } from 'class-validator';
 import { createHash } from 'node:crypto';
+import type { Agent } from 'node:http';
 import {
   DeliveryError,
   type DeliveryResult,
   type DeliveryTransport,
+  type EgressPolicy,
   type Envelope,
 } from '../../src/plugin/contract';
+import { guardedAgent } from '../../src/plugin/http-api';
 import { sesDeliveryError } from './ses-errors';
 
 export class SesDeliverySettings {
@@ -62,11 +65,29 @@ export class SesTransport implements DeliveryTransport<SesDeliverySettings> {
   readonly id = 'ses';
   readonly settings = SesDeliverySettings;
   readonly secretFields = ['secretAccessKey'];
+  /** Another endpoint than SES's public one is the operator's to set. */
+  readonly operatorFields = ['endpoint'];
+  readonly destinationFields = [
+    { path: 'endpoint', destination: 'provider-api', kind: 'url' },
+  ] as const;
   /** One client (and keep-alive connection pool) per distinct settings; the key is a hash. */
   private readonly clients = new Map<string, SESv2Client>();
+  /** Connections go through the egress policy (destination provider-api). */
+  private readonly agents: { httpAgent: Agent; httpsAgent: Agent };
 
-  /** `timeoutMs` bounds each API call, connection included. */
-  constructor(private readonly timeoutMs = 30_000) {}
+  /**
+   * `timeoutMs` bounds each API call, connection included. `documented` tells whether an
+   * endpoint counts as SES's own (default: none but the public one, used without `endpoint`);
+   * answers of any other endpoint are kept to their status and error name.
+   */
+  constructor(
+    private readonly egress: EgressPolicy,
+    private readonly timeoutMs = 30_000,
+    private readonly documented: (endpoint: string) => boolean = () => false,
+  ) {
+    const o = egress.options('provider-api');
+    this.agents = { httpAgent: guardedAgent(o, false), httpsAgent: guardedAgent(o, true) };
+  }
 
   private client(s: SesDeliverySettings): SESv2Client {
     const key = createHash('sha256')
@@ -83,6 +104,8 @@ export class SesTransport implements DeliveryTransport<SesDeliverySettings> {
         maxAttempts: 1,
         // Not `auto`, which may ask the instance metadata service where it runs.
         defaultsMode: 'legacy',
+        // Every connection through the egress guard; the SDK follows no redirects.
+        requestHandler: this.agents,
       });
       this.clients.set(key, client);
     }
@@ -94,6 +117,13 @@ export class SesTransport implements DeliveryTransport<SesDeliverySettings> {
     s: SesDeliverySettings,
     run: (client: SESv2Client, abortSignal: AbortSignal) => Promise<T>,
   ): Promise<T> {
+    if (s.endpoint) {
+      try {
+        this.egress.checkUrlWithoutDns('provider-api', s.endpoint); // an IP literal skips DNS
+      } catch (e) {
+        throw new DeliveryError(`SES endpoint refused: ${(e as Error).message}`, true);
+      }
+    }
     const signal = AbortSignal.timeout(this.timeoutMs);
     try {
       return await run(this.client(s), signal);
@@ -102,7 +132,10 @@ export class SesTransport implements DeliveryTransport<SesDeliverySettings> {
         const message = `SES did not answer within ${this.timeoutMs} ms`;
         throw new DeliveryError(message, false, undefined, { cause: e });
       }
-      throw sesDeliveryError(e);
+      if ((e as Error)?.name === 'EgressRefused') {
+        throw new DeliveryError(`SES endpoint refused: ${(e as Error).message}`, true);
+      }
+      throw sesDeliveryError(e, !s.endpoint || this.documented(s.endpoint));
     }
   }
 
@@ -153,5 +186,7 @@ export class SesTransport implements DeliveryTransport<SesDeliverySettings> {
   async close(): Promise<void> {
     for (const client of this.clients.values()) client.destroy();
     this.clients.clear();
+    this.agents.httpAgent.destroy();
+    this.agents.httpsAgent.destroy();
   }
 }

@@ -49,6 +49,30 @@ export class SmtpConfig {
   @IsBoolean()
   SMTP_ALLOW_INSECURE_AUTH = false;
 
+  /** Failed AUTH attempts from one client address within 5 minutes before it is locked out for 5. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SMTP_AUTH_FAILURES_PER_ADDRESS = 10;
+
+  /** Failed AUTH attempts for one username within 5 minutes before it is locked out for 5. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SMTP_AUTH_FAILURES_PER_USERNAME = 20;
+
+  /** SMTP connections at once from one client address; more get 421. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SMTP_MAX_CONNECTIONS_PER_ADDRESS = 50;
+
+  /** SMTP connections at once in all; more get 421. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SMTP_MAX_CONNECTIONS = 500;
+
   /** The name in the greeting and EHLO reply; default the machine's host name. */
   @IsOptional()
   @Transform(emptyToUndefined)

@@ -29,7 +29,7 @@ const SUBMISSION_OPTIONS = Symbol('SubmissionOptions');
 class SmtpLifecycle
   implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
 {
-  readonly transport = new SmtpTransport();
+  readonly transport: SmtpTransport;
   server?: SubmissionServer;
 
   constructor(
@@ -38,7 +38,9 @@ class SmtpLifecycle
     @Inject(INTAKE) private readonly intake: Intake,
     @Inject(SUBMISSION_CREDENTIALS) private readonly credentials: SubmissionCredentials,
     private readonly registry: TransportRegistry,
-  ) {}
+  ) {
+    this.transport = new SmtpTransport(o.egress);
+  }
 
   onModuleInit(): void {
     this.registry.register(this.transport);
@@ -52,6 +54,7 @@ class SmtpLifecycle
       maxMessageBytes: this.o.maxMessageBytes,
       intake: this.intake,
       credentials: this.credentials,
+      metrics: this.o.metrics,
     });
     await this.server.listen();
   }

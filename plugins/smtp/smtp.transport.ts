@@ -72,6 +72,9 @@ export class SmtpTransport extends SmtpRelayTransport<SmtpDeliverySettings> {
   readonly id = 'smtp';
   readonly settings = SmtpDeliverySettings;
   readonly secretFields = ['auth.pass'];
+  readonly destinationFields = [
+    { path: 'host', destination: 'smtp-upstream', kind: 'host' },
+  ] as const;
 
   protected connection(s: SmtpDeliverySettings): SmtpConnection {
     return {

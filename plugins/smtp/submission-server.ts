@@ -8,7 +8,8 @@ import { Logger } from '@nestjs/common';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
-import type { Intake, SubmissionCredentials } from '../../src/plugin/contract';
+import type { Intake, PluginMetrics, SubmissionCredentials } from '../../src/plugin/contract';
+import { ConnectionLimits, DEFAULT_THROTTLE, LoginThrottle } from './login-throttle';
 import { ERROR_CODES } from '../../src/plugin/error-codes';
 import { RelayError } from '../../src/plugin/relay-error';
 import type { SmtpConfig, SmtpTls } from './smtp.config';
@@ -43,7 +44,12 @@ export interface SubmissionOptions {
   maxMessageBytes: number;
   intake: Intake;
   credentials: SubmissionCredentials;
+  metrics?: PluginMetrics;
+  /** Brakes on password guessing; default DEFAULT_THROTTLE. */
+  throttle?: LoginThrottle;
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class SubmissionServer {
   private readonly log = new Logger('SmtpSubmission');
@@ -51,7 +57,22 @@ export class SubmissionServer {
   /** Bound ports, after listen() (port 0 picks a free one). */
   readonly ports: { submission?: number; smtps?: number } = {};
 
-  constructor(private readonly o: SubmissionOptions) {}
+  private readonly throttle: LoginThrottle;
+  private readonly limits: ConnectionLimits;
+
+  constructor(private readonly o: SubmissionOptions) {
+    this.throttle =
+      o.throttle ??
+      new LoginThrottle({
+        ...DEFAULT_THROTTLE,
+        perAddress: o.config.SMTP_AUTH_FAILURES_PER_ADDRESS,
+        perUsername: o.config.SMTP_AUTH_FAILURES_PER_USERNAME,
+      });
+    this.limits = new ConnectionLimits(
+      o.config.SMTP_MAX_CONNECTIONS_PER_ADDRESS,
+      o.config.SMTP_MAX_CONNECTIONS,
+    );
+  }
 
   private options(secure: boolean): SMTPServerOptions {
     const { config, tls } = this.o;
@@ -70,6 +91,24 @@ export class SubmissionServer {
       logger: false,
       // At shutdown, sessions get this long to finish before they are closed.
       closeTimeout: 10_000,
+      onConnect: (session, done) => {
+        const refused = this.limits.take(session.remoteAddress);
+        if (!refused) return done();
+        (session as { refusedConnection?: boolean }).refusedConnection = true;
+        this.o.metrics?.smtpConnectionsRefused.inc({ reason: refused });
+        const text =
+          refused === 'too_many_total'
+            ? 'too many connections; try again later'
+            : 'too many connections from your address; try again later';
+        // smtp-server closes the connection after this reply; no slot was taken
+        done(smtpReply(421, '4.7.0', text));
+      },
+      onClose: (session) => {
+        // smtp-server calls onClose for refused connections too: only free a taken slot
+        if (!(session as { refusedConnection?: boolean }).refusedConnection) {
+          this.limits.release(session.remoteAddress);
+        }
+      },
       onAuth: (auth, session, done) => {
         this.authenticate(auth.username ?? '', auth.password ?? '', session).then(
           (tenantId) => done(null, { user: tenantId }),
@@ -110,6 +149,11 @@ export class SubmissionServer {
     ) {
       throw smtpReply(538, '5.7.11', 'encryption required: issue STARTTLS before AUTH');
     }
+    const address = session.remoteAddress;
+    if (this.throttle.lockedFor(address, username) > 0) {
+      this.o.metrics?.smtpAuthFailures.inc({ reason: 'throttled' });
+      throw smtpReply(454, '4.7.0', 'too many failed logins; try again later');
+    }
     let tenantId: string | undefined;
     try {
       tenantId = await this.o.credentials.tenantFor(username, password);
@@ -117,8 +161,17 @@ export class SubmissionServer {
       this.log.warn(`AUTH could not be checked: ${(e as Error).message}`);
       throw smtpReply(454, '4.7.0', 'temporary authentication failure; try again later');
     }
-    if (!tenantId)
+    if (!tenantId) {
+      const delay = this.throttle.failed(address, username);
+      this.o.metrics?.smtpAuthFailures.inc({ reason: 'bad_credentials' });
+      // The username is not secret (it names a login, not a tenant); never the password.
+      this.log.warn(
+        `SMTP AUTH failed for ${JSON.stringify(username.slice(0, 64))} from ${address}`,
+      );
+      await sleep(delay);
       throw smtpReply(535, '5.7.8', '[unauthorized] authentication credentials invalid');
+    }
+    this.throttle.succeeded(username);
     return tenantId;
   }
 

@@ -6,7 +6,7 @@ import { SparkPostTransport } from './sparkpost.transport';
 
 @Module({})
 export class SparkPostPlugin {
-  static register(_ctx: PluginContext): DynamicModule {
-    return transportModule(SparkPostPlugin, new SparkPostTransport());
+  static register(ctx: PluginContext): DynamicModule {
+    return transportModule(SparkPostPlugin, new SparkPostTransport(ctx.egress));
   }
 }

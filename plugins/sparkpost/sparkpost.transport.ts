@@ -9,10 +9,15 @@ import {
   DeliveryError,
   type DeliveryResult,
   type DeliveryTransport,
+  type EgressPolicy,
   type Envelope,
 } from '../../src/plugin/contract';
-import { callProviderApi, type ApiAnswer } from '../../src/plugin/http-api';
-import { apiRootOf, ProviderApiSettings } from '../../src/plugin/provider-settings';
+import { ProviderApiClient, type ApiAnswer } from '../../src/plugin/http-api';
+import {
+  apiRootOf,
+  isDocumentedRoot,
+  ProviderApiSettings,
+} from '../../src/plugin/provider-settings';
 import { oneLine } from '../../src/plugin/smtp-client';
 
 export const SPARKPOST_API_ROOTS = {
@@ -134,6 +139,28 @@ export class SparkPostTransport implements DeliveryTransport<SparkPostDeliverySe
   readonly id = 'sparkpost';
   readonly settings = SparkPostDeliverySettings;
   readonly secretFields = ['apiKey'];
+  /** A custom API root is the operator's to set; a tenant picks a region. */
+  readonly operatorFields = ['baseUrl'];
+  readonly tenantValues = { baseUrl: Object.values(SPARKPOST_API_ROOTS) };
+  readonly destinationFields = [
+    { path: 'baseUrl', destination: 'provider-api', kind: 'url' },
+  ] as const;
+  private readonly api: ProviderApiClient;
+
+  /**
+   * `documented` tells whether an API root is the provider's own (default: the regions'
+   * roots); answers of any other root are kept to their status.
+   */
+  constructor(
+    egress: EgressPolicy,
+    private readonly o: { timeoutMs?: number; documented?: (root: string) => boolean } = {},
+  ) {
+    this.api = new ProviderApiClient(egress, o.timeoutMs);
+  }
+
+  async close(): Promise<void> {
+    this.api.close();
+  }
 
   signatureFormat(s: SparkPostDeliverySettings): 'detached' | 'opaque' {
     return s.signatureFormat ?? 'detached';
@@ -190,6 +217,13 @@ export class SparkPostTransport implements DeliveryTransport<SparkPostDeliverySe
   ): Promise<ApiAnswer> {
     const headers: Record<string, string> = { authorization: s.apiKey, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    return callProviderApi('SparkPost', sparkpostApiRoot(s) + path, { method, body, headers });
+    return this.api.call(
+      'SparkPost',
+      sparkpostApiRoot(s) + path,
+      { method, body, headers },
+      this.o.documented
+        ? this.o.documented(sparkpostApiRoot(s))
+        : isDocumentedRoot(s, SPARKPOST_API_ROOTS),
+    );
   }
 }

@@ -15,6 +15,7 @@ import { AuthGuard, PassportStrategy } from '@nestjs/passport';
 import { and, eq, isNull } from 'drizzle-orm';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Strategy } from 'passport-http-bearer';
+import type { Request } from 'express';
 import type { Environment } from '../config/environment';
 import { ENVIRONMENT } from '../config/tokens';
 import type { Database } from '../database/connection';
@@ -36,6 +37,19 @@ export class BearerStrategy extends PassportStrategy(Strategy, 'bearer') {
   ) {
     super();
     this.adminDigest = env.ADMIN_TOKEN ? digest(env.ADMIN_TOKEN) : undefined;
+  }
+
+  /**
+   * passport-http-bearer also reads `access_token` from the query string and the body; a
+   * token there ends up in access logs and browser history, so only the Authorization
+   * header counts: the strategy sees a request without the other two.
+   */
+  override authenticate(req: Request, options?: object): void {
+    const headerOnly = Object.create(req, {
+      query: { value: {} },
+      body: { value: undefined },
+    }) as Request;
+    super.authenticate(headerOnly, options);
   }
 
   async validate(token: string): Promise<Principal | false> {

@@ -21,6 +21,8 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   401: 'unauthorized',
   403: 'forbidden',
   404: 'not_found',
+  // multer's PayloadTooLargeException for an upload over the limit
+  413: 'too_large',
 };
 
 /**
@@ -69,12 +71,6 @@ export class ErrorFilter implements ExceptionFilter {
       return;
     }
     // Express's JSON parser reports an oversized body with this type, not as an HttpException.
-    if ((exception as { type?: string })?.type === 'entity.too.large') {
-      res
-        .status(413)
-        .json({ error: { code: 'too_large', message: 'the request body is over the size limit' } });
-      return;
-    }
     if ((exception as { type?: string })?.type === 'entity.too.large') {
       res
         .status(413)

@@ -4,6 +4,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { json, raw } from 'express';
+import { JsonBodyRefused, verifyJsonText } from './json-limits';
 
 export const MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
 
@@ -18,10 +19,14 @@ function answering(parse: Parser, limit: number, what: string) {
     parse(req, res, (err?: unknown) => {
       if (!err) return next();
       const tooLarge = (err as { type?: string }).type === 'entity.too.large';
+      const refused = err instanceof JsonBodyRefused;
       res.status(tooLarge ? 413 : 400).json({
         error: tooLarge
           ? { code: 'too_large', message: `the ${what} is over ${limit} octets` }
-          : { code: 'invalid_request', message: `the ${what} could not be read` },
+          : {
+              code: 'invalid_request',
+              message: refused ? err.message : `the ${what} could not be read`,
+            },
       });
     });
 }
@@ -32,7 +37,11 @@ export const rawMessageBody = answering(
   'message',
 );
 
-export const jsonBody = answering(json({ limit: MAX_JSON_BYTES }), MAX_JSON_BYTES, 'JSON body');
+export const jsonBody = answering(
+  json({ limit: MAX_JSON_BYTES, verify: verifyJsonText }),
+  MAX_JSON_BYTES,
+  'JSON body',
+);
 
 /** Where platforms hand over messages as JSON (a listmonk postback, attachments in base64). */
 export const INBOUND_ROUTES = 'v1/inbound/*path';
@@ -40,5 +49,5 @@ export const INBOUND_ROUTES = 'v1/inbound/*path';
 /** JSON on the inbound routes: a whole message in base64 and its wrapping fit. */
 export function inboundJsonBody(maxMessageBytes: number) {
   const limit = Math.ceil((maxMessageBytes * 4) / 3) + MAX_JSON_BYTES;
-  return answering(json({ limit }), limit, 'JSON body');
+  return answering(json({ limit, verify: verifyJsonText }), limit, 'JSON body');
 }

@@ -16,10 +16,31 @@ import {
   Max,
   Min,
   MinLength,
+  Validate,
+  ValidatorConstraint,
   validateSync,
+  type ValidatorConstraintInterface,
 } from 'class-validator';
+import { parseUpstreamAllowList } from '../egress/egress-policy';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../plugin/config-error';
+
+@ValidatorConstraint({ name: 'upstreamAllowList' })
+class UpstreamAllowList implements ValidatorConstraintInterface {
+  private problem = '';
+  validate(value: unknown): boolean {
+    try {
+      parseUpstreamAllowList(String(value));
+      return true;
+    } catch (e) {
+      this.problem = (e as Error).message;
+      return false;
+    }
+  }
+  defaultMessage(): string {
+    return `SMTP_UPSTREAM_ALLOW must list CIDR networks and host names, comma-separated (${this.problem})`;
+  }
+}
 
 /** Variables that may hold secrets; each can also be given as NAME_FILE. */
 export const SECRET_VARIABLES = [
@@ -188,6 +209,24 @@ export class Environment {
   @IsInt()
   @Min(1)
   UNSUBSCRIBE_LINK_DAYS = 400;
+
+  /**
+   * Let provider API roots that the operator set (baseUrl, endpoint) reach loopback and
+   * private addresses: a proxy or a test stand-in on a private network.
+   */
+  @Transform(({ value }) => value === true || value === 'true' || value === '1')
+  @IsBoolean()
+  PROVIDER_API_ALLOW_PRIVATE = false;
+
+  /**
+   * Private networks (CIDR) and host names an SMTP upstream may be on, comma-separated, e.g.
+   * "10.20.0.0/16,mta.corp.internal"; public upstreams need no entry. Empty: none.
+   */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  @Validate(UpstreamAllowList)
+  SMTP_UPSTREAM_ALLOW?: string;
 
   /** Let transit checks read seed mailboxes on loopback and private IMAP servers. */
   @Transform(({ value }) => value === true || value === 'true' || value === '1')

@@ -37,6 +37,8 @@ export async function demoEnvironment(
     LOG_LEVEL: 'warn',
     // A job taken by another demo sharing the prefix is queued again within seconds.
     RECOVERY_INTERVAL_SECONDS: '5',
+    // The demo's upstream is a sink on loopback, which the operator must allow.
+    SMTP_UPSTREAM_ALLOW: '127.0.0.1',
   };
   for (const name of ['DATABASE_URL', 'DATABASE_URL_FILE', 'ADMIN_TOKEN_FILE', 'SMTPS_PORT']) {
     delete processEnv[name];

@@ -39,6 +39,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly smtpAuthFailures = new Counter({
+    name: 'smime_relay_smtp_auth_failures_total',
+    help: 'Failed SMTP AUTH attempts, by reason (bad_credentials, or throttled while locked out)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly smtpConnectionsRefused = new Counter({
+    name: 'smime_relay_smtp_connections_refused_total',
+    help: 'SMTP connections refused, by reason (too_many_total, too_many_from_address)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'smime_relay_' });
   }

@@ -8,8 +8,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ENVIRONMENT } from '../config/tokens';
 import type { Environment } from '../config/environment';
 import { FeedbackError, type HttpAnswer, type OutboundHttp } from '../plugin/contract';
-import { guardedRequest } from '../webhooks/guarded-request';
-import { checkWebhookUrl, EgressRefused } from '../webhooks/egress-guard';
+import { guardedRequest } from '../egress/guarded-request';
+import { checkUrl, EgressRefused } from '../egress/egress-guard';
 import { RelayError } from '../plugin/relay-error';
 
 export const PLATFORM_TIMEOUT_MS = 15_000;
@@ -48,7 +48,7 @@ export class PlatformHttp implements OutboundHttp {
   /** At save time: the URL is http(s), carries no credentials and may be reached from here. */
   async checkUrl(field: string, url: string): Promise<void> {
     try {
-      await checkWebhookUrl(url, { allowPrivate: this.env.PLATFORM_ALLOW_PRIVATE });
+      await checkUrl(url, { allowPrivate: this.env.PLATFORM_ALLOW_PRIVATE });
     } catch (e) {
       if (!(e instanceof EgressRefused)) throw e;
       const hint = this.env.PLATFORM_ALLOW_PRIVATE

@@ -4,6 +4,8 @@
  * this folder; the core never imports a plugin.
  */
 
+import type { Destination, EgressPolicy } from '../egress/egress-policy';
+
 export interface Envelope {
   /** MAIL FROM (the bounce address); may be empty for a null sender. */
   from: string;
@@ -65,6 +67,22 @@ export interface DeliveryTransport<S extends object = object> {
   /** 'smtp', 'ses', 'mailgun', … */
   readonly id: string;
   readonly settings: new () => S;
+  /**
+   * Dotted paths of settings only the operator may set (an API root other than the
+   * provider's documented ones, a proxy host): a tenant's PUT may not change them.
+   */
+  readonly operatorFields?: readonly string[];
+  /** Values of operator fields that a tenant may choose all the same (documented hosts, ports). */
+  readonly tenantValues?: Readonly<Record<string, readonly unknown[]>>;
+  /**
+   * Settings that name a place to connect to: checked against the egress policy when the
+   * settings are saved (a URL, or a host), besides at each connection.
+   */
+  readonly destinationFields?: readonly {
+    path: string;
+    destination: Destination;
+    kind: 'url' | 'host';
+  }[];
   /**
    * Dotted paths of fields in `settings` that are secrets: encrypted at rest and replaced by
    * "[redacted]" on read (for example `auth.pass`).
@@ -143,9 +161,28 @@ export * from './platform';
 export const ROLES = ['all', 'api', 'smtp', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
 
+export { EgressPolicy, type Destination } from '../egress/egress-policy';
+
+/** A counter of /metrics. */
+export interface PluginCounter {
+  inc(labels: { reason: string }): void;
+}
+
+export interface PluginMetrics {
+  smtpAuthFailures: PluginCounter;
+  smtpConnectionsRefused: PluginCounter;
+}
+
 /** What the core tells a plugin module when it registers it. */
 export interface PluginContext {
   role: Role;
+  /**
+   * The one egress policy: every outbound connection to a destination a tenant can set
+   * (provider API roots, SMTP upstreams) goes through it.
+   */
+  egress: EgressPolicy;
+  /** The counters plugins report to (GET /metrics). */
+  metrics: PluginMetrics;
   /** The process environment, for the plugin's own variables (it validates them itself). */
   env: Record<string, string | undefined>;
   /** The largest message Intake accepts, in bytes. */

@@ -1,12 +1,22 @@
 /**
- * Calling a provider's HTTP API for transports (Mailgun, SparkPost): one request with a
- * time limit, its status, text and JSON body; a request that cannot be made is a
- * transient DeliveryError that names no URL query or header.
+ * Calling a provider's HTTP API for transports (Mailgun, SparkPost): one request through the
+ * egress guard (destination `provider-api`: the host is checked before connecting and in the
+ * connection's own DNS lookup; redirects are never followed), with a time limit, keep-alive
+ * connections, and its status, text and JSON body. A request that cannot be made is a
+ * transient DeliveryError that names no URL query or header; one the guard refuses is a
+ * permanent one. The answer of an API root that is not the provider's documented one (a
+ * root the operator set) is kept to its status: its body is never passed on.
  */
+import type { Agent } from 'node:http';
 import { DeliveryError } from './contract';
 import { oneLine } from './smtp-client';
+import type { EgressPolicy } from '../egress/egress-policy';
+import { guardedAgent, guardedRequest } from '../egress/guarded-request';
+
+export { guardedAgent };
 
 export const PROVIDER_API_TIMEOUT_MS = 30_000;
+const MAX_ANSWER_BYTES = 1024 * 1024;
 
 export interface ApiAnswer {
   status: number;
@@ -15,33 +25,78 @@ export interface ApiAnswer {
   text: string;
 }
 
-export async function callProviderApi(
-  provider: string,
-  url: string,
-  init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string | FormData },
-): Promise<ApiAnswer> {
-  let res: Response;
-  try {
-    res = await fetch(url, { ...init, signal: AbortSignal.timeout(PROVIDER_API_TIMEOUT_MS) });
-  } catch (e) {
-    const err = e as { name?: string; cause?: { code?: string; message?: string } };
-    const why =
-      err?.name === 'TimeoutError'
-        ? `no answer within ${PROVIDER_API_TIMEOUT_MS / 1000} s`
-        : // not the error's message: a refused header value would be quoted in it
-          (err?.cause?.code ?? err?.cause?.message ?? 'the request could not be made');
-    throw new DeliveryError(`${provider} could not be reached: ${oneLine(why)}`, false, undefined, {
-      cause: e,
+/** Shown instead of the body of an answer from an API root the operator set. */
+export const BODY_NOT_SHOWN = '(answer not shown: not the provider’s documented API root)';
+
+export class ProviderApiClient {
+  private readonly agents = new Map<string, Agent>();
+
+  constructor(
+    private readonly egress: EgressPolicy,
+    private readonly timeoutMs = PROVIDER_API_TIMEOUT_MS,
+  ) {}
+
+  private agent(protocol: string): Agent {
+    let a = this.agents.get(protocol);
+    if (!a) {
+      a = guardedAgent(this.egress.options('provider-api'), protocol === 'https:');
+      this.agents.set(protocol, a);
+    }
+    return a;
+  }
+
+  /**
+   * One call. `official` says whether `url` is under the provider's documented API root;
+   * when it is not, the answer's body stays out of what is returned.
+   */
+  async call(
+    provider: string,
+    url: string,
+    init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string | FormData },
+    official: boolean,
+  ): Promise<ApiAnswer> {
+    let body: Buffer | undefined;
+    const headers = { ...init.headers };
+    if (init.body instanceof FormData) {
+      const encoded = new Response(init.body);
+      headers['content-type'] = encoded.headers.get('content-type') ?? 'multipart/form-data';
+      body = Buffer.from(await encoded.arrayBuffer());
+    } else if (init.body !== undefined) body = Buffer.from(init.body, 'utf8');
+    const options = this.egress.options('provider-api');
+    let protocol = 'https:';
+    try {
+      protocol = new URL(url).protocol;
+    } catch {
+      // the guard says what is wrong with it
+    }
+    const answer = await guardedRequest({
+      url,
+      method: init.method,
+      headers,
+      body,
+      timeoutMs: this.timeoutMs,
+      maxBytes: MAX_ANSWER_BYTES,
+      allowPrivate: options.allowPrivate,
+      agent: protocol === 'http:' || protocol === 'https:' ? this.agent(protocol) : undefined,
     });
+    if (answer.status === null) {
+      const why = oneLine(answer.error ?? 'the request could not be made');
+      throw new DeliveryError(`${provider} could not be reached: ${why}`, answer.refused === true);
+    }
+    if (!official) return { status: answer.status, text: BODY_NOT_SHOWN };
+    const text = answer.body.toString('utf8');
+    let json: Record<string, unknown> | undefined;
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (parsed && typeof parsed === 'object') json = parsed as Record<string, unknown>;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: answer.status, json, text };
   }
-  // A body cut off after the status line still leaves the status to decide by.
-  const text = await res.text().catch(() => '');
-  let json: Record<string, unknown> | undefined;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === 'object') json = parsed as Record<string, unknown>;
-  } catch {
-    // not JSON: keep the text
+
+  close(): void {
+    for (const a of this.agents.values()) a.destroy();
+    this.agents.clear();
   }
-  return { status: res.status, json, text };
 }

@@ -11,8 +11,10 @@ import {
   DeliveryError,
   type DeliveryResult,
   type DeliveryTransport,
+  type EgressPolicy,
   type Envelope,
 } from './contract';
+import { EgressRefused } from '../egress/egress-guard';
 
 export type SmtpConnection = Omit<SMTPPool.Options, 'pool'>;
 
@@ -47,11 +49,43 @@ export const SMTP_CONNECTION_CODES: ReadonlySet<string> = new Set([
 /** A reply or message as one line of at most 500 characters. */
 export const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim().slice(0, 500);
 
+/** How long an upstream host's checked address is reused before it is resolved again. */
+const ADDRESS_TTL_MS = 60_000;
+
 export class PooledSmtpClient {
   /** Keyed by a hash of the settings, so no password is kept as a map key. */
   private readonly pools = new Map<string, Transporter>();
+  private readonly addresses = new Map<string, { address: string; until: number }>();
 
-  private pool(connection: SmtpConnection): Transporter {
+  constructor(private readonly egress: EgressPolicy) {}
+
+  /**
+   * The connection with the upstream's host replaced by the address the egress policy
+   * checked (so the connection goes where the check looked), the name kept for TLS.
+   */
+  private async checked(connection: SmtpConnection): Promise<SmtpConnection> {
+    const host = connection.host ?? 'localhost';
+    let hit = this.addresses.get(host);
+    if (!hit || hit.until < Date.now()) {
+      let address: string;
+      try {
+        address = await this.egress.address('smtp-upstream', host);
+      } catch (e) {
+        if (!(e instanceof EgressRefused)) throw e;
+        throw new DeliveryError(
+          `the SMTP upstream is refused: ${e.message.replace('outbound connections may only go to public addresses', 'it must be public or on a network listed in SMTP_UPSTREAM_ALLOW')}`,
+          true,
+        );
+      }
+      hit = { address, until: Date.now() + ADDRESS_TTL_MS };
+      this.addresses.set(host, hit);
+    }
+    const tls = { ...connection.tls, servername: connection.tls?.servername ?? host };
+    return { ...connection, host: hit.address, tls, name: connection.name };
+  }
+
+  private async pool(given: SmtpConnection): Promise<Transporter> {
+    const connection = await this.checked(given);
     const options = { ...SMTP_TIMEOUTS, ...connection, pool: true } as SMTPPool.Options;
     const key = createHash('sha256').update(JSON.stringify(options)).digest('hex');
     let pool = this.pools.get(key);
@@ -67,7 +101,9 @@ export class PooledSmtpClient {
    * nodemailer's errors are thrown as they are, for the transport to judge.
    */
   async send(connection: SmtpConnection, envelope: Envelope, raw: Buffer): Promise<DeliveryResult> {
-    const info = await this.pool(connection).sendMail({
+    const info = await (
+      await this.pool(connection)
+    ).sendMail({
       envelope: { from: envelope.from, to: envelope.to },
       raw,
     });
@@ -77,7 +113,8 @@ export class PooledSmtpClient {
   }
 
   /** Connect, STARTTLS and AUTH on a connection of its own; no mail is sent. */
-  async verify(connection: SmtpConnection): Promise<void> {
+  async verify(given: SmtpConnection): Promise<void> {
+    const connection = await this.checked(given);
     const probe = createTransport({ ...SMTP_TIMEOUTS, ...connection, pool: false });
     try {
       await probe.verify();
@@ -89,6 +126,7 @@ export class PooledSmtpClient {
   close(): void {
     for (const pool of this.pools.values()) pool.close();
     this.pools.clear();
+    this.addresses.clear();
   }
 }
 
@@ -136,7 +174,11 @@ export abstract class SmtpRelayTransport<S extends object> implements DeliveryTr
   abstract readonly id: string;
   abstract readonly settings: new () => S;
   abstract readonly secretFields: readonly string[];
-  private readonly client = new PooledSmtpClient();
+  private readonly client: PooledSmtpClient;
+
+  constructor(egress: EgressPolicy) {
+    this.client = new PooledSmtpClient(egress);
+  }
 
   protected abstract connection(s: S): SmtpConnection;
 

@@ -45,7 +45,7 @@ export class DeliverySettingsController {
     @Body() body: Record<string, unknown>,
   ) {
     await this.visible(caller, tenantId);
-    return this.delivery.put(tenantId, body ?? {});
+    return this.delivery.put(tenantId, body ?? {}, caller.kind === 'operator');
   }
 
   @Get()

@@ -3,6 +3,8 @@
  * secret are sealed by the key vault (AAD: tenant id and "delivery-settings") and read back
  * as "[redacted]"; the rest is stored as JSON.
  */
+import { EgressPolicy } from '../egress/egress-policy';
+import { EgressRefused, EgressUnresolved } from '../egress/egress-guard';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Database } from '../database/connection';
 import { DATABASE } from '../database/database.module';
@@ -45,7 +47,62 @@ export class DeliverySettings {
     @Inject(DATABASE) private readonly db: Database,
     @Inject(MASTER_KEYS) private readonly keys: MasterKeyRing,
     private readonly transports: TransportRegistry,
+    private readonly egress: EgressPolicy,
   ) {}
+
+  /**
+   * A tenant may not change what only the operator may set (a custom API root or relay
+   * host): each such field must be absent or keep its stored value.
+   */
+  private async checkOperatorFields(
+    tenantId: string,
+    transport: DeliveryTransport,
+    body: Record<string, unknown>,
+  ): Promise<void> {
+    const fields = transport.operatorFields ?? [];
+    const given = fields.filter((p) => getPath(body, p) !== undefined);
+    if (!given.length) return;
+    const stored = await this.load(tenantId);
+    const current =
+      stored && stored.transport === transport.id
+        ? (stored.settings as Record<string, unknown>)
+        : undefined;
+    for (const p of given) {
+      const value = getPath(body, p);
+      if (current && JSON.stringify(getPath(current, p)) === JSON.stringify(value)) continue;
+      if (transport.tenantValues?.[p]?.includes(value)) continue;
+      throw new RelayError(
+        'forbidden',
+        `${p} is set by the operator (an API root or relay host of the operator's choosing); a tenant picks the provider's region`,
+      );
+    }
+  }
+
+  /** Every destination in the settings against the egress policy, when they are saved. */
+  private async checkDestinations(
+    transport: DeliveryTransport,
+    body: Record<string, unknown>,
+  ): Promise<void> {
+    for (const f of transport.destinationFields ?? []) {
+      const value = getPath(body, f.path);
+      if (typeof value !== 'string') continue;
+      try {
+        if (f.kind === 'url') await this.egress.checkUrl(f.destination, value);
+        else await this.egress.address(f.destination, value);
+      } catch (e) {
+        // A host that does not resolve yet may later; the connection is checked again then.
+        if (e instanceof EgressUnresolved && f.kind === 'host') continue;
+        if (!(e instanceof EgressRefused)) throw e;
+        const hint =
+          f.destination === 'smtp-upstream'
+            ? ' (an upstream on a private network must be listed in SMTP_UPSTREAM_ALLOW by the operator)'
+            : f.destination === 'provider-api' && !this.egress.opensPrivate(f.destination)
+              ? ' (a private API root needs PROVIDER_API_ALLOW_PRIVATE=true)'
+              : '';
+        throw new RelayError('invalid_request', `${f.path}: ${e.message}${hint}`);
+      }
+    }
+  }
 
   transportFor(id: string): DeliveryTransport {
     const t = this.transports.get(id);
@@ -71,9 +128,14 @@ export class DeliverySettings {
     return { transport, settings: await validated(transport.settings, plain) };
   }
 
-  /** Store settings; a secret sent as "[redacted]" keeps its stored value. */
-  async put(tenantId: string, body: Record<string, unknown>): Promise<object> {
+  /**
+   * Store settings; a secret sent as "[redacted]" keeps its stored value. `byOperator`: the
+   * caller may set the transport's operator fields.
+   */
+  async put(tenantId: string, body: Record<string, unknown>, byOperator = true): Promise<object> {
     const { transport, settings } = await this.parse(await this.keepRedacted(tenantId, body));
+    if (!byOperator) await this.checkOperatorFields(tenantId, transport, body);
+    await this.checkDestinations(transport, body);
     const { plain, secrets } = splitSecrets(settings, transport.secretFields);
     const sealed = Object.keys(secrets).length
       ? sealPrivateKey(Buffer.from(JSON.stringify(secrets), 'utf8'), ownerOf(tenantId), this.keys)

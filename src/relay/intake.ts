@@ -34,6 +34,7 @@ import { Spool } from './spool';
 import { RelayQueue } from './relay-queue';
 import { Metrics } from '../health/metrics';
 import { RecentBodies } from './recent-bodies';
+import { uncoveredFrom } from '../certificates/uncovered-from';
 import { groupRecipients, type RecipientRule } from '../tenants/recipient-policy';
 
 /** The header block, up to and including the blank line (or the whole message). */
@@ -93,6 +94,11 @@ export class Intake implements IntakeContract {
       throw new RelayError('invalid_request', 'the message has no recipients');
     }
     const header = headerBlock(raw);
+    // PostgreSQL cannot store NUL in the subject it keeps, and no mail system passes one on:
+    // a permanent refusal, so the platform does not retry a message that can never be stored.
+    if (header.includes(0)) {
+      throw new RelayError('malformed_message', 'a header field contains a NUL byte');
+    }
     // One scan of the header fields serves the subject and the platform adapters.
     const fields = headerLookup(header);
     const from = fromAddressOf(header);
@@ -108,13 +114,7 @@ export class Intake implements IntakeContract {
     const signs = groups.some((g) => g.signing !== 'unsigned');
     const unsigned = !tenant.certificateId;
     if (signs && unsigned && tenant.policy !== 'prefer') {
-      if (tenant.hasCertificate) {
-        throw new RelayError(
-          'from_mismatch',
-          `From: is ${from}, and no valid certificate of this tenant names that address`,
-        );
-      }
-      throw new RelayError('no_certificate', `no valid certificate of this tenant covers ${from}`);
+      throw uncoveredFrom(from, tenant.hasCertificate);
     }
     if (signs && !unsigned) prepareMessage(raw); // refuses what the engine could not sign
     const meta = message.meta?.[PLATFORM_META]

@@ -3,6 +3,7 @@
  * (Content-Type: message/rfc822) with the identity the relay would use for its From:, and
  * POST /v1/verify returns the verification report of a signed message.
  */
+import { uncoveredFrom, validNow } from '../certificates/uncovered-from';
 import {
   Body,
   Controller,
@@ -57,8 +58,9 @@ export class SigningController {
     const raw = rawMessage(body);
     const from = fromAddressOf(raw);
     const identity = await this.store.identityFor(tenantId, from);
-    if (!identity)
-      throw new RelayError('no_certificate', `no valid certificate of this tenant covers ${from}`);
+    if (!identity) {
+      throw uncoveredFrom(from, (await this.store.list(tenantId)).some(validNow));
+    }
     const signed = await signMessage(raw, identity, {
       format: format as 'detached' | 'opaque' | undefined,
     });

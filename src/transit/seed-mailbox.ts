@@ -6,7 +6,7 @@
  * network in clear.
  */
 import { ImapFlow } from 'imapflow';
-import { checkedAddress, EgressRefused } from '../webhooks/egress-guard';
+import { checkedAddress, EgressRefused } from '../egress/egress-guard';
 import type { SeedImapSettings } from './transit-settings';
 
 export class SeedMailboxError extends Error {
@@ -49,7 +49,7 @@ export async function openSeedMailbox(
       ? ''
       : ' (a seed mailbox on a private network needs IMAP_ALLOW_PRIVATE=true)';
     throw new SeedMailboxError(
-      `imap.host: ${e.message.replace(/webhooks may only go to/, 'seed mailboxes must be at')}${hint}`,
+      `imap.host: ${e.message.replace(/outbound connections may only go to/, 'seed mailboxes must be at')}${hint}`,
     );
   }
   const client = new ImapFlow({

@@ -10,7 +10,7 @@ import type { Response } from 'express';
 import type { Environment } from '../config/environment';
 import { ENVIRONMENT } from '../config/tokens';
 import { RelayError } from '../plugin/relay-error';
-import { guardedRequest } from '../webhooks/guarded-request';
+import { guardedRequest } from '../egress/guarded-request';
 import { UnsubscribeLinks } from './unsubscribe-links';
 
 const ONE_CLICK_BODY = 'List-Unsubscribe=One-Click';

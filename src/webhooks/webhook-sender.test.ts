@@ -9,7 +9,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import type { Lookup } from './egress-guard';
+import type { Lookup } from '../egress/egress-guard';
 import { classifyWebhookResponse, sendWebhook, type WebhookResponse } from './webhook-sender';
 
 /** A loopback stand-in for a webhook receiver that counts connections and records requests. */
@@ -228,7 +228,7 @@ describe('webhook sender', () => {
   it('refuses a URL that is not http(s) without throwing', async () => {
     const result = await send('ftp://example.com/hooks');
     assert.equal(result.refused, true);
-    assert.match(result.error ?? '', /only use http or https/);
+    assert.match(result.error ?? '', /only http and https are allowed/);
   });
 });
 

@@ -6,8 +6,8 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import { Webhook } from 'standardwebhooks';
-import type { Lookup } from './egress-guard';
-import { guardedRequest } from './guarded-request';
+import type { Lookup } from '../egress/egress-guard';
+import { guardedRequest } from '../egress/guarded-request';
 
 export const EXCERPT_BYTES = 512;
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;

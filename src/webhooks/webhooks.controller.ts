@@ -25,7 +25,7 @@ import type { Environment } from '../config/environment';
 import { RelayError } from '../plugin/relay-error';
 import { Subscriptions, type Subscription } from './subscriptions';
 import { CreateWebhookDto, ListDeliveriesQuery, UpdateWebhookDto } from './webhooks.dto';
-import { checkWebhookUrl, EgressRefused } from './egress-guard';
+import { checkUrl, EgressRefused } from '../egress/egress-guard';
 import { classifyWebhookResponse, sendWebhook } from './webhook-sender';
 import { TEST_EVENT } from './event-types';
 
@@ -63,7 +63,7 @@ export class WebhooksController {
   /** Refuse URLs the egress guard would refuse at delivery. */
   private async checkUrl(url: string): Promise<void> {
     try {
-      await checkWebhookUrl(url, { allowPrivate: this.env.WEBHOOK_ALLOW_PRIVATE });
+      await checkUrl(url, { allowPrivate: this.env.WEBHOOK_ALLOW_PRIVATE });
     } catch (e) {
       if (e instanceof EgressRefused) throw new RelayError('invalid_request', e.message);
       throw e;

@@ -103,6 +103,7 @@ export async function startRelay(o: { profile: boolean }): Promise<RelayProcess>
       SMTP_HOST: '127.0.0.1',
       SMTP_PORT: String(smtpPort),
       LOG_LEVEL: 'warn',
+      SMTP_UPSTREAM_ALLOW: '127.0.0.0/8',
     },
   });
   const output: string[] = [];

@@ -2,6 +2,7 @@
  * The HTTP service started in-process on 127.0.0.1 (a free port) against a fresh database
  * on the machine's PostgreSQL, with its log output captured so tests can look for secrets.
  */
+import { LOOPBACK_ALLOWED } from '../helpers/egress';
 import { ConsoleLogger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
@@ -61,6 +62,9 @@ export async function startApp(
   // The SMTP listener picks a free port unless a test asks for one.
   const processEnv = {
     ADMIN_TOKEN,
+    // Upstreams and provider stand-ins listen on loopback: the operator allows that here;
+    // the egress tests pass '' / 'false' to see the default refusals.
+    ...LOOPBACK_ALLOWED,
     DATABASE_URL: testDb.url,
     SMTP_PORT: '0',
     REDIS_URL: redis.url,

@@ -2,6 +2,7 @@
  * The relay as its own process (`smime-relay serve --role worker|all|…`), sharing a test
  * app's database, Redis and master key, so a test can kill it with SIGKILL mid-batch.
  */
+import { LOOPBACK_ALLOWED } from '../helpers/egress';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { freePort } from '../helpers/ports';
@@ -48,6 +49,7 @@ export async function spawnRelay(
         ADMIN_TOKEN: 'worker-process-token-0123456789',
         LOG_LEVEL: 'warn',
         HTTP_PORT: String(httpPort),
+        ...LOOPBACK_ALLOWED,
         ...env,
       },
     },

@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { describe, it } from 'node:test';
-import {
-  blockedRange,
-  checkWebhookUrl,
-  EgressRefused,
-  guardedLookup,
-  type Lookup,
-} from './egress-guard';
+import { blockedRange, checkUrl, EgressRefused, guardedLookup, type Lookup } from './egress-guard';
 
 /** A stand-in for DNS: fixed answers per name, ENOTFOUND for anything else; records each query. */
 function stubLookup(answers: Record<string, string[]>): Lookup & { queried: string[] } {
@@ -69,14 +63,17 @@ const BLOCKED = `
   link-local        | 169.254.1.1 fe80::1 fe80::1%eth0 febf:ffff::1
   metadata          | 169.254.169.254 ::ffff:169.254.169.254 64:ff9b::a9fe:a9fe fd00:ec2::254
   reserved          | 192.0.0.8 240.0.0.1 255.255.255.254
-  documentation     | 192.0.2.10 198.51.100.7 203.0.113.99 2001:db8::1 2001:0db8:ffff::
-  benchmarking      | 198.18.0.1 198.19.255.255
+  reserved          | 192.0.2.10 198.51.100.7 203.0.113.99 2001:db8::1 2001:0db8:ffff::
+  reserved          | 198.18.0.1 198.19.255.255
   multicast         | 224.0.0.1 239.255.255.250 ff02::1 ff05::1:3
   broadcast         | 255.255.255.255
   unique local      | fc00::1 fd12:3456::1
   site-local        | fec0::1
-  IPv4-compatible   | ::8.8.8.8 ::7f00:1
-  local-use NAT64   | 64:ff9b:1::a00:1
+  loopback          | ::7f00:1 2002:7f00:1:: 2002:7f00:0001:0:0:0:0:1
+  private           | 64:ff9b:1::a00:1 2002:c0a8:0101::1
+  loopback          | 2001:0:4136:e378:8000:63bf:80ff:fffe
+  metadata          | 100.100.100.200 169.254.170.2 2002:a9fe:a9fe:: ::ffff:100.100.100.200
+  carrier-grade NAT | 2002:6440:0001::
 `;
 
 /** Public, several of them just outside a blocked range. */
@@ -84,6 +81,7 @@ const PUBLIC = `
   93.184.216.34 8.8.8.8 1.1.1.1 172.15.255.255 172.32.0.0 100.63.255.255 100.128.0.0
   169.253.255.255 192.169.0.0 198.20.0.0 223.255.255.255 2606:2800:220:1:: 2001:4860:4860::8888
   2606:2800:220:1:248:1893:25c8:1946 2001:db9::1 fbff::1 ::ffff:93.184.216.34 64:ff9b::5db8:d822
+  ::8.8.8.8 2002:5db8:d822::1
 `;
 
 const words = (text: string): string[] => text.trim().split(/\s+/);
@@ -106,16 +104,16 @@ describe('egress guard: blocked ranges', () => {
   });
 });
 
-describe('egress guard: checkWebhookUrl', () => {
+describe('egress guard: checkUrl', () => {
   it('refuses loopback, private and metadata IP literals with a sentence naming the range', async () => {
     const cases: [string, RegExp][] = [
       [
         'http://127.0.0.1/',
-        /^http:\/\/127\.0\.0\.1\/ resolves to 127\.0\.0\.1, a loopback address; webhooks may only go to public addresses$/,
+        /^http:\/\/127\.0\.0\.1\/ resolves to 127\.0\.0\.1, a loopback address; outbound connections may only go to public addresses$/,
       ],
       [
         'http://10.0.0.1/',
-        /^http:\/\/10\.0\.0\.1\/ resolves to 10\.0\.0\.1, a private address; webhooks may only go to public addresses$/,
+        /^http:\/\/10\.0\.0\.1\/ resolves to 10\.0\.0\.1, a private address; outbound connections may only go to public addresses$/,
       ],
       ['http://169.254.169.254/', /169\.254\.169\.254, a metadata address/],
       [
@@ -128,24 +126,19 @@ describe('egress guard: checkWebhookUrl', () => {
       ['http://0.0.0.0:8080/', /0\.0\.0\.0, an unspecified address/],
     ];
     for (const [url, message] of cases) {
-      const e = await refusal(checkWebhookUrl(url, { allowPrivate: false, lookup: dns }));
+      const e = await refusal(checkUrl(url, { allowPrivate: false, lookup: dns }));
       assert.match(e.message, message, url);
     }
   });
 
   it('refuses other schemes, unparsable URLs and URLs with credentials', async () => {
-    const ftp = await refusal(
-      checkWebhookUrl('ftp://example.com/', { allowPrivate: false, lookup: dns }),
-    );
-    assert.match(
-      ftp.message,
-      /^ftp:\/\/example\.com\/ uses ftp; webhooks may only use http or https$/,
-    );
-    await refusal(checkWebhookUrl('file:///etc/passwd', { allowPrivate: true, lookup: dns }));
-    await refusal(checkWebhookUrl('not a url', { allowPrivate: true, lookup: dns }));
-    await refusal(checkWebhookUrl('/relative/path', { allowPrivate: true, lookup: dns }));
+    const ftp = await refusal(checkUrl('ftp://example.com/', { allowPrivate: false, lookup: dns }));
+    assert.match(ftp.message, /^ftp:\/\/example\.com\/ uses ftp; only http and https are allowed$/);
+    await refusal(checkUrl('file:///etc/passwd', { allowPrivate: true, lookup: dns }));
+    await refusal(checkUrl('not a url', { allowPrivate: true, lookup: dns }));
+    await refusal(checkUrl('/relative/path', { allowPrivate: true, lookup: dns }));
     const credentials = await refusal(
-      checkWebhookUrl('http://user:pw@example.com/', { allowPrivate: true, lookup: dns }),
+      checkUrl('http://user:pw@example.com/', { allowPrivate: true, lookup: dns }),
     );
     assert.match(credentials.message, /user name or password/);
     assert.doesNotMatch(credentials.message, /user:|pw@/);
@@ -154,13 +147,13 @@ describe('egress guard: checkWebhookUrl', () => {
 
   it('never repeats credentials or the query string in a message', async () => {
     const e = await refusal(
-      checkWebhookUrl('http://alice:s3cret@10.0.0.1/hook?token=t0ken#frag', {
+      checkUrl('http://alice:s3cret@10.0.0.1/hook?token=t0ken#frag', {
         allowPrivate: true,
         lookup: dns,
       }),
     );
     const f = await refusal(
-      checkWebhookUrl('http://10.0.0.1/hook?token=t0ken', { allowPrivate: false, lookup: dns }),
+      checkUrl('http://10.0.0.1/hook?token=t0ken', { allowPrivate: false, lookup: dns }),
     );
     for (const message of [e.message, f.message]) {
       assert.doesNotMatch(message, /alice|s3cret|t0ken|frag/);
@@ -170,22 +163,20 @@ describe('egress guard: checkWebhookUrl', () => {
 
   it('refuses a host name that resolves to loopback, or to any blocked address among public ones', async () => {
     const evil = await refusal(
-      checkWebhookUrl('https://evil.example/hook', { allowPrivate: false, lookup: dns }),
+      checkUrl('https://evil.example/hook', { allowPrivate: false, lookup: dns }),
     );
     assert.match(
       evil.message,
       /^https:\/\/evil\.example\/hook resolves to 127\.0\.0\.1, a loopback address/,
     );
     const mixed = await refusal(
-      checkWebhookUrl('https://mixed.example/', { allowPrivate: false, lookup: dns }),
+      checkUrl('https://mixed.example/', { allowPrivate: false, lookup: dns }),
     );
     assert.match(mixed.message, /10\.1\.2\.3, a private address/);
   });
 
   it('refuses a host that does not resolve, even when private addresses are allowed', async () => {
-    const e = await refusal(
-      checkWebhookUrl('https://nx.example/', { allowPrivate: true, lookup: dns }),
-    );
+    const e = await refusal(checkUrl('https://nx.example/', { allowPrivate: true, lookup: dns }));
     assert.match(
       e.message,
       /^https:\/\/nx\.example\/ cannot be reached: nx\.example does not resolve \(ENOTFOUND\)$/,
@@ -193,7 +184,7 @@ describe('egress guard: checkWebhookUrl', () => {
   });
 
   it('passes a host name that resolves only to public addresses and returns the parsed URL', async () => {
-    const url = await checkWebhookUrl('https://good.example:8443/hooks/relay?x=1', {
+    const url = await checkUrl('https://good.example:8443/hooks/relay?x=1', {
       allowPrivate: false,
       lookup: dns,
     });
@@ -203,15 +194,15 @@ describe('egress guard: checkWebhookUrl', () => {
     assert.equal(url.search, '?x=1');
     assert.ok(dns.queried.includes('good.example'));
     assert.equal(
-      (await checkWebhookUrl('http://93.184.216.34/', { allowPrivate: false, lookup: dns })).host,
+      (await checkUrl('http://93.184.216.34/', { allowPrivate: false, lookup: dns })).host,
       '93.184.216.34',
     );
   });
 
   it('does not look up IP literals', async () => {
     const lookup = stubLookup({});
-    await checkWebhookUrl('http://[2606:2800:220:1::]/', { allowPrivate: false, lookup });
-    await refusal(checkWebhookUrl('http://[::1]/', { allowPrivate: false, lookup }));
+    await checkUrl('http://[2606:2800:220:1::]/', { allowPrivate: false, lookup });
+    await refusal(checkUrl('http://[::1]/', { allowPrivate: false, lookup }));
     assert.deepEqual(lookup.queried, []);
   });
 
@@ -222,7 +213,7 @@ describe('egress guard: checkWebhookUrl', () => {
       'http://[::1]/',
       'http://evil.example/',
     ]) {
-      const parsed = await checkWebhookUrl(url, { allowPrivate: true, lookup: dns });
+      const parsed = await checkUrl(url, { allowPrivate: true, lookup: dns });
       assert.equal(parsed.href, url);
     }
   });
@@ -236,7 +227,7 @@ describe('egress guard: what allowPrivate never opens', () => {
       'http://[fd00:ec2::254]/',
       'http://[fe80::1]/',
     ]) {
-      await refusal(checkWebhookUrl(url, { allowPrivate: true, lookup: dns }));
+      await refusal(checkUrl(url, { allowPrivate: true, lookup: dns }));
     }
   });
 });

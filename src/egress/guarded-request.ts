@@ -2,14 +2,16 @@
  * One HTTP request to a URL the egress guard allows (checked before connecting and inside
  * the connection's own DNS lookup), no redirects followed, one deadline for connecting,
  * the response headers and the reading, and at most `maxBytes` of the answer kept. HTTP
- * and network failures are returned, not thrown. Webhooks and platform feedback use it.
+ * and network failures are returned, not thrown. Webhooks, platform feedback, unsubscribe
+ * links and provider APIs use it.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import {
-  checkWebhookUrlWithoutDns,
+  checkUrlWithoutDns,
   EgressRefused,
   guardedLookup,
+  type EgressOptions,
   type Lookup,
 } from './egress-guard';
 
@@ -21,8 +23,19 @@ export interface GuardedRequest {
   timeoutMs: number;
   /** Reading stops once this many bytes of the answer have arrived. */
   maxBytes: number;
-  allowPrivate: boolean;
+  allowPrivate: EgressOptions['allowPrivate'];
   lookup?: Lookup;
+  /**
+   * A keep-alive agent to reuse connections (provider APIs); it must have been made with
+   * guardedAgent() for the same destination. Without it every request connects afresh.
+   */
+  agent?: HttpAgent;
+}
+
+/** A keep-alive agent whose every new connection goes through the guard's lookup. */
+export function guardedAgent(o: EgressOptions, secure: boolean): HttpAgent {
+  const options = { keepAlive: true, maxSockets: 16, lookup: guardedLookup(o) };
+  return secure ? new HttpsAgent(options) : new HttpAgent(options);
 }
 
 export interface GuardedResponse {
@@ -66,7 +79,7 @@ export async function guardedRequest(r: GuardedRequest): Promise<GuardedResponse
 
   let target: URL;
   try {
-    target = checkWebhookUrlWithoutDns(r.url, { allowPrivate: r.allowPrivate });
+    target = checkUrlWithoutDns(r.url, { allowPrivate: r.allowPrivate });
   } catch (e) {
     if (!(e instanceof EgressRefused)) throw e;
     return {
@@ -94,12 +107,17 @@ export async function guardedRequest(r: GuardedRequest): Promise<GuardedResponse
       resolve({ ...result, body, latencyMs: elapsed() });
     };
 
-    const req = request(target, {
-      method: r.method,
-      headers,
-      agent: false,
-      lookup: guardedLookup({ allowPrivate: r.allowPrivate, lookup: r.lookup }),
-    });
+    const req = request(
+      target,
+      r.agent
+        ? { method: r.method, headers, agent: r.agent }
+        : {
+            method: r.method,
+            headers,
+            agent: false,
+            lookup: guardedLookup({ allowPrivate: r.allowPrivate, lookup: r.lookup }),
+          },
+    );
     const deadline = setTimeout(
       () => finish({ status: null, error: `no answer within ${seconds(r.timeoutMs)}` }),
       r.timeoutMs,
