@@ -20,6 +20,7 @@ import { CertificatesModule } from './certificates/certificates.module';
 import { SigningController } from './signing/signing.controller';
 import type { MasterKeyRing } from './certificates/key-vault';
 import { RelayModule } from './relay/relay.module';
+import { EventsModule } from './events/events.module';
 import { DkimModule } from './dkim/dkim.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { IntegrationsModule } from './integrations/integrations.module';
@@ -88,6 +89,7 @@ export class AppModule implements NestModule {
         TenantsModule,
         CertificatesModule,
         DkimModule,
+        EventsModule.register(context.role),
         RelayModule.register(env, context.role),
         IntegrationsModule.register(env, context.role),
         WebhooksModule.register(env, context.role),

@@ -188,6 +188,15 @@ export class Environment {
   @Min(1)
   WORKER_LOCK_SECONDS = 30;
 
+  /**
+   * Hours of failed calls without a success after which a subscription is disabled (its
+   * events then wait until it is enabled again).
+   */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0)
+  WEBHOOK_DISABLE_AFTER_HOURS = 24;
+
   /** Let webhooks reach loopback and private addresses (tests, private networks). */
   @Transform(({ value }) => value === true || value === 'true' || value === '1')
   @IsBoolean()

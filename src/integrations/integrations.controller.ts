@@ -14,6 +14,7 @@ import {
   NotFoundException,
   Param,
   Post,
+  Query,
   UseGuards,
 } from '@nestjs/common';
 import { ApiBody } from '@nestjs/swagger';
@@ -25,6 +26,8 @@ import { TenantsRepository } from '../tenants/tenants.repository';
 import type { PlatformAdapter } from '../plugin/contract';
 import { IntegrationStore, type IntegrationView } from './integration-store';
 import { PlatformHttp } from './platform-http';
+import { FeedbackSink } from './feedback-sink';
+import { RelayError } from '../plugin/relay-error';
 
 @Controller('v1/tenants/:tenantId/integrations/:platform')
 @UseGuards(BearerGuard)
@@ -34,6 +37,7 @@ export class IntegrationsController {
     private readonly tenants: TenantsRepository,
     private readonly http: PlatformHttp,
     @Inject(ENVIRONMENT) private readonly env: Environment,
+    private readonly feedback: FeedbackSink,
   ) {}
 
   private async adapter(caller: Principal, tenantId: string, platform: string) {
@@ -90,6 +94,26 @@ export class IntegrationsController {
     const found = await this.store.get(tenantId, adapter, id);
     if (!found) throw new NotFoundException('no such integration');
     return this.shown(adapter, found);
+  }
+
+  /** The feedback attempts to this integration, newest first (`?limit=`, 1–200, 50). */
+  @Get(':integrationId/deliveries')
+  async deliveries(
+    @Caller() caller: Principal,
+    @Param('tenantId') tenantId: string,
+    @Param('platform') platform: string,
+    @Param('integrationId') id: string,
+    @Query('limit') limit?: string,
+  ) {
+    const adapter = await this.adapter(caller, tenantId, platform);
+    if (!(await this.store.get(tenantId, adapter, id))) {
+      throw new NotFoundException('no such integration');
+    }
+    const n = limit === undefined ? 50 : Number(limit);
+    if (!Number.isInteger(n) || n < 1 || n > 200) {
+      throw new RelayError('invalid_request', 'limit must be a whole number from 1 to 200');
+    }
+    return this.feedback.attempts(id, n);
   }
 
   @Delete(':integrationId')

@@ -293,19 +293,33 @@ export class Spool {
   }
 
   /**
-   * Drop history older than `olderThan`: events already handed to the webhooks, and the
-   * webhook delivery log. Messages and their attempt log stay.
+   * Drop history older than `olderThan`: finished event deliveries, events nothing waits
+   * for any more, and the webhook and feedback delivery logs. Messages and their attempt log
+   * stay.
    */
   async purgeHistory(olderThan: Date): Promise<number> {
+    // Deliveries still waiting (a receiver down or a subscription disabled) keep their
+    // events past the period: an event is dropped only once nothing waits for it.
+    const finished = await this.db.session.query(
+      `DELETE FROM event_deliveries WHERE state <> 'pending' AND finished_at < $1 RETURNING id`,
+      [olderThan],
+    );
     const events = await this.db.session.query(
-      'DELETE FROM events WHERE dispatched_at IS NOT NULL AND created_at < $1 RETURNING id',
+      `DELETE FROM events e WHERE e.dispatched_at IS NOT NULL AND e.created_at < $1
+         AND NOT EXISTS (SELECT 1 FROM event_deliveries d
+                          WHERE d.event_id = e.id AND d.state = 'pending')
+       RETURNING id`,
       [olderThan],
     );
     const deliveries = await this.db.session.query(
       'DELETE FROM webhook_deliveries WHERE created_at < $1 RETURNING id',
       [olderThan],
     );
-    return events.length + deliveries.length;
+    const feedback = await this.db.session.query(
+      'DELETE FROM feedback_deliveries WHERE created_at < $1 RETURNING id',
+      [olderThan],
+    );
+    return finished.length + events.length + deliveries.length + feedback.length;
   }
 
   /** Put a failed message back in the queue, with a fresh retry period, if its body is kept. */

@@ -1,7 +1,9 @@
 /**
  * Webhook subscriptions of a tenant, their secrets (sealed by the key vault, shown once),
- * and the log of delivery attempts. A subscription is disabled by a 410 answer or after
- * MAX_CONSECUTIVE_FAILURES failed attempts in a row; a successful test enables it again.
+ * and the log of delivery attempts. A subscription is disabled by a 410 answer, or when its
+ * calls have failed without a success for WEBHOOK_DISABLE_AFTER_HOURS (and at least
+ * MIN_FAILURES_TO_DISABLE times): a short outage never disables it. Disabled, its events
+ * wait; enabled again (or by a successful test), they go out in order.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -9,6 +11,9 @@ import type { Database } from '../database/connection';
 import { DATABASE } from '../database/database.module';
 import { MASTER_KEYS } from '../config/tokens';
 import { isUuid } from '../common/ids';
+import { ENVIRONMENT } from '../config/tokens';
+import type { Environment } from '../config/environment';
+import { EventDeliveries } from '../events/event-deliveries';
 import {
   MasterKeyRing,
   openPrivateKey,
@@ -16,7 +21,8 @@ import {
   type KeyOwner,
 } from '../certificates/key-vault';
 
-export const MAX_CONSECUTIVE_FAILURES = 50;
+/** Failed calls in a row needed, besides the time, before a subscription is disabled. */
+export const MIN_FAILURES_TO_DISABLE = 10;
 
 export interface Subscription {
   id: string;
@@ -67,10 +73,16 @@ const newSecret = (): string => `whsec_${randomBytes(24).toString('base64')}`;
 
 @Injectable()
 export class Subscriptions {
+  private readonly disableAfterMs: number;
+
   constructor(
     @Inject(DATABASE) private readonly db: Database,
     @Inject(MASTER_KEYS) private readonly keys: MasterKeyRing,
-  ) {}
+    @Inject(ENVIRONMENT) env: Environment,
+    private readonly outbox: EventDeliveries,
+  ) {
+    this.disableAfterMs = env.WEBHOOK_DISABLE_AFTER_HOURS * 3600_000;
+  }
 
   private seal(tenantId: string, id: string, secret: string): Buffer {
     return sealPrivateKey(Buffer.from(secret, 'utf8'), webhookSecretOwner(tenantId, id), this.keys);
@@ -120,10 +132,12 @@ export class Subscriptions {
          disabled_reason = CASE WHEN $6 IS NULL THEN disabled_reason
                                 WHEN $6 THEN NULL ELSE 'disabled through the API' END,
          consecutive_failures = CASE WHEN $6 THEN 0 ELSE consecutive_failures END,
+         failing_since = CASE WHEN $6 THEN NULL ELSE failing_since END,
          updated_at = now()
        WHERE id = $1 AND tenant_id = $2 RETURNING ${COLUMNS}`,
       [id, tenantId, c.url ?? null, c.events ?? null, c.description ?? null, c.enabled ?? null],
     );
+    if (row && c.enabled) await this.outbox.resume('webhook', id);
     return row && subscription(row);
   }
 
@@ -174,8 +188,9 @@ export class Subscriptions {
   }
 
   /**
-   * Log an attempt and keep count: success resets the failure count (and, for a test,
-   * enables the subscription again); `gone` disables it; the 50th failure in a row too.
+   * Log an attempt and keep count: success clears the failures (and, for a test, enables the
+   * subscription again and releases its waiting events); `gone` disables it; failures
+   * disable it only once they have lasted WEBHOOK_DISABLE_AFTER_HOURS without a success.
    */
   async recordAttempt(
     id: string,
@@ -189,30 +204,38 @@ export class Subscriptions {
       [id, a.eventId, a.eventType, a.attempt, a.status, a.latencyMs, a.excerpt, a.error ?? null],
     );
     if (outcome === 'success') {
-      await this.db.session.query(
-        `UPDATE webhook_subscriptions SET consecutive_failures = 0,
+      const [row] = await this.db.session.query<{ released: boolean }>(
+        `UPDATE webhook_subscriptions SET consecutive_failures = 0, failing_since = NULL,
            enabled = CASE WHEN $2 THEN true ELSE enabled END,
            disabled_reason = CASE WHEN $2 THEN NULL ELSE disabled_reason END
-         WHERE id = $1`,
+         WHERE id = $1 RETURNING $2 AND true AS released`,
         [id, test],
       );
+      if (row?.released) await this.outbox.resume('webhook', id);
       return;
     }
+    const since = `${Math.round(this.disableAfterMs / 3600_000)} h`;
     await this.db.session.query(
       `UPDATE webhook_subscriptions SET consecutive_failures = consecutive_failures + 1,
-         enabled = CASE WHEN $2 OR consecutive_failures + 1 >= $3 THEN false ELSE enabled END,
+         failing_since = COALESCE(failing_since, now()),
+         enabled = CASE WHEN $2 OR (consecutive_failures + 1 >= $3
+           AND COALESCE(failing_since, now()) <= now() - $4 * interval '1 millisecond')
+           THEN false ELSE enabled END,
          disabled_reason = CASE
            WHEN NOT enabled THEN disabled_reason
            WHEN $2 THEN 'the receiver answered 410 Gone'
-           WHEN consecutive_failures + 1 >= $3 THEN $4
+           WHEN consecutive_failures + 1 >= $3
+             AND COALESCE(failing_since, now()) <= now() - $4 * interval '1 millisecond'
+             THEN $5
            ELSE disabled_reason END,
          updated_at = now()
        WHERE id = $1`,
       [
         id,
         outcome === 'gone',
-        MAX_CONSECUTIVE_FAILURES,
-        `${MAX_CONSECUTIVE_FAILURES} failed deliveries in a row`,
+        MIN_FAILURES_TO_DISABLE,
+        this.disableAfterMs,
+        `every call failed for ${since}; its events wait until it is enabled again`,
       ],
     );
   }

@@ -15,6 +15,8 @@ export interface WebhookReceiver {
   calls: ReceivedCall[];
   /** The status for call number `n` (0-based); default 200. */
   status: (n: number, body: string) => number;
+  /** How long to wait before answering call number `n`, in ms; default 0. */
+  delay: (n: number) => number;
   /** Calls whose JSON body has this `type`. */
   ofType(type: string): ReceivedCall[];
   close(): Promise<void>;
@@ -25,6 +27,7 @@ export async function startReceiver(): Promise<WebhookReceiver> {
     url: '',
     calls: [] as ReceivedCall[],
     status: () => 200,
+    delay: () => 0,
     ofType(type: string) {
       return receiver.calls.filter((c) => JSON.parse(c.body).type === type);
     },
@@ -36,8 +39,13 @@ export async function startReceiver(): Promise<WebhookReceiver> {
       const body = Buffer.concat(chunks).toString('utf8');
       const n = receiver.calls.length;
       receiver.calls.push({ headers: req.headers, body, at: Date.now() });
-      res.writeHead(receiver.status(n, body), { 'content-type': 'text/plain' });
-      res.end('thanks');
+      const answer = (): void => {
+        res.writeHead(receiver.status(n, body), { 'content-type': 'text/plain' });
+        res.end('thanks');
+      };
+      const wait = receiver.delay(n);
+      if (wait > 0) setTimeout(answer, wait);
+      else answer();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -163,6 +163,7 @@ describe('Mautic: SMTP in, Do-Not-Contact back', () => {
   let oauthTenant: RelayTenant;
   let mauticBasic: PlatformFake;
   let mauticOauth: PlatformFake;
+  let basicIntegration = '';
 
   before(async () => {
     basicTenant = await setupTenant(app, sink.port);
@@ -181,10 +182,12 @@ describe('Mautic: SMTP in, Do-Not-Contact back', () => {
       oauth: { clientId: 'client-1', clientSecret: 'client-secret-1' },
     });
     fakes.push(mauticBasic, mauticOauth);
-    await integrate(basicTenant, 'mautic', {
-      baseUrl: mauticBasic.url,
-      credentials: { type: 'basic', username: 'api-user', password: 'api-pass' },
-    });
+    basicIntegration = (
+      await integrate(basicTenant, 'mautic', {
+        baseUrl: mauticBasic.url,
+        credentials: { type: 'basic', username: 'api-user', password: 'api-pass' },
+      })
+    ).id;
     await integrate(oauthTenant, 'mautic', {
       baseUrl: `${mauticOauth.url}/`,
       credentials: { type: 'oauth2', clientId: 'client-1', clientSecret: 'client-secret-1' },
@@ -236,6 +239,21 @@ describe('Mautic: SMTP in, Do-Not-Contact back', () => {
     assert.equal(body.reason, 2);
     assert.equal(body.channelId, Number(MAUTIC_EMAIL_ID));
     assert.match(body.comments, /\[delivery_rejected\]/);
+    // The feedback attempt is in the integration's delivery log.
+    const log = await eventually(
+      async () => {
+        const r = await app.request(
+          'GET',
+          `/v1/tenants/${basicTenant.id}/integrations/mautic/${basicIntegration}/deliveries`,
+          op,
+        );
+        return r.json.find((d: { outcome: string }) => d.outcome === 'done');
+      },
+      10_000,
+      'the logged attempt',
+    );
+    assert.match(log.detail, /contact 42 marked Do-Not-Contact/);
+    assert.equal(log.attempt, 1);
   });
 
   test('a Mautic 5.1 message known only by its longer unsubscribe link reaches Do-Not-Contact', async () => {

@@ -189,28 +189,34 @@ describe('webhook retries and disabling', () => {
     receiver.status = () => 200;
   });
 
-  test('50 failures in a row disable a subscription; a successful test enables it again', async () => {
+  test('failures disable a subscription only after failing for a long stretch; a successful test enables it again', async () => {
     const hook = await subscribe(['certificate.expired']);
+    receiver.status = () => 500;
+    // Many failures in a short outage: still enabled.
     await app.db.session.query(
-      'UPDATE webhook_subscriptions SET consecutive_failures = 48 WHERE id = $1',
+      'UPDATE webhook_subscriptions SET consecutive_failures = 40 WHERE id = $1',
       [hook.id],
     );
-    receiver.status = () => 500;
     const first = await app.request(
       'POST',
       `/v1/tenants/${tenant.id}/webhooks/${hook.id}/test`,
       op,
     );
     assert.equal(first.json.ok, false);
-    assert.equal(first.json.enabled, true, '49 failures: still enabled');
+    assert.equal(first.json.enabled, true, '41 failures within minutes: still enabled');
+    // Failing for longer than WEBHOOK_DISABLE_AFTER_HOURS (24 h): the next failure disables it.
+    await app.db.session.query(
+      "UPDATE webhook_subscriptions SET failing_since = now() - interval '25 hours' WHERE id = $1",
+      [hook.id],
+    );
     const second = await app.request(
       'POST',
       `/v1/tenants/${tenant.id}/webhooks/${hook.id}/test`,
       op,
     );
-    assert.equal(second.json.enabled, false, 'the 50th failure disables it');
+    assert.equal(second.json.enabled, false, 'failing for 25 h disables it');
     const view = await app.request('GET', `/v1/tenants/${tenant.id}/webhooks/${hook.id}`, op);
-    assert.match(view.json.disabledReason, /50 failed deliveries/);
+    assert.match(view.json.disabledReason, /every call failed for 24 h; its events wait/);
     receiver.status = () => 200;
     const ok = await app.request('POST', `/v1/tenants/${tenant.id}/webhooks/${hook.id}/test`, op);
     assert.equal(ok.status, 200, ok.text);
