@@ -18,7 +18,7 @@ import { Metrics, MetricsController } from './health/metrics';
 import { TenantsModule } from './tenants/tenants.module';
 import { CertificatesModule } from './certificates/certificates.module';
 import { SigningController } from './signing/signing.controller';
-import type { MasterKeyRing } from './certificates/key-vault';
+import type { MasterKeyRing } from './secrets/key-vault';
 import { RelayModule } from './relay/relay.module';
 import { EventsModule } from './events/events.module';
 import { DkimModule } from './dkim/dkim.module';

@@ -6,7 +6,7 @@ import { ConfigError, loadEnvironment } from './config/environment';
 import { openDatabase } from './database/connection';
 import { migrate } from './database/migrator';
 import { resolveMasterKey } from './config/master-key';
-import { MasterKeyRing } from './certificates/key-vault';
+import { MasterKeyRing } from './secrets/key-vault';
 import { prepareHttpApp } from './common/http-app';
 import type { Role } from './plugin/contract';
 

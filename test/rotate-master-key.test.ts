@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { deliverySecretsOwner, MasterKeyRing, openPrivateKey } from '../src/certificates/key-vault';
+import { MasterKeyRing, openPrivateKey } from '../src/secrets/key-vault';
+import { deliverySecretsOwner } from '../src/relay/delivery-settings';
 import { P12_PASSWORD, createTestPki } from './helpers/pki';
 import { ADMIN_TOKEN, startApp, type TestApp } from './support/app';
 import { cli, show } from './support/cli';

@@ -14,11 +14,11 @@ import {
 } from '../smime';
 import { MASTER_KEYS } from '../config/tokens';
 import { CertificatesRepository, type CertificateRow } from './certificates.repository';
-import { MasterKeyRing, openPrivateKey, sealPrivateKey } from './key-vault';
+import { MasterKeyRing, openPrivateKey, sealPrivateKey } from '../secrets/key-vault';
 import { readTlv } from '../smime/der';
 import { DATABASE } from '../database/database.module';
 import type { Database } from '../database/connection';
-import { recordEvent, type CertificateEventData } from '../webhooks/event-log';
+import { recordEvent, type CertificateEventData } from '../events/event-log';
 
 /** What webhook payloads say about a certificate. */
 export const certificateEventData = (c: CertificateMetadata): CertificateEventData => ({

@@ -2,6 +2,7 @@
  * Every read and write of stored certificates. Rows hold the certificate and chain DER and
  * the sealed private key; nothing here ever sees a plaintext key.
  */
+import type { SealedColumn } from '../secrets/rotate-master-key';
 import { Inject, Injectable } from '@nestjs/common';
 import { and, desc, eq, lte, gte, sql } from 'drizzle-orm';
 import type { Database } from '../database/connection';
@@ -11,6 +12,16 @@ import { certificates } from '../database/schema';
 
 export type CertificateRow = typeof certificates.$inferSelect;
 export type NewCertificateRow = typeof certificates.$inferInsert;
+
+/** Certificates' private keys, for master key rotation. */
+export const CERTIFICATE_KEYS: SealedColumn = {
+  what: 'certificate keys',
+  select:
+    'SELECT tenant_id, id AS key, sealed_private_key AS sealed FROM certificates WHERE length(sealed_private_key) > 0',
+  update:
+    'UPDATE certificates SET sealed_private_key = $1 WHERE id = $2 AND sealed_private_key = $3',
+  owner: (row) => ({ tenantId: row.tenant_id, certificateId: row.key }),
+};
 
 @Injectable()
 export class CertificatesRepository {

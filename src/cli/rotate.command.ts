@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
 import { loadEnvironment } from '../config/environment';
 import { resolveMasterKey } from '../config/master-key';
-import { MasterKeyRing } from '../certificates/key-vault';
-import { rotateMasterKey } from '../certificates/rotate-master-key';
+import { MasterKeyRing } from '../secrets/key-vault';
+import { rotateMasterKey } from '../secrets/rotate-master-key';
 import { openDatabase } from '../database/connection';
 import { migrate } from '../database/migrator';
 import { usageErrors } from './args';
+import { SEALED_COLUMNS } from '../sealed-columns';
 
 export const ROTATE_USAGE = `Usage: smime-relay rotate-master-key
 
@@ -28,7 +29,11 @@ export async function rotateCommand(argv: string[]): Promise<number> {
   const db = await openDatabase(env);
   try {
     await migrate(db.session);
-    const r = await rotateMasterKey(db, new MasterKeyRing(master.key, master.previous));
+    const r = await rotateMasterKey(
+      db,
+      new MasterKeyRing(master.key, master.previous),
+      SEALED_COLUMNS,
+    );
     console.log(
       `re-wrapped ${r.rewrapped} key(s); ${r.alreadyCurrent} already under the current master key`,
     );

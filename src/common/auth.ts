@@ -21,7 +21,7 @@ import { ENVIRONMENT } from '../config/tokens';
 import type { Database } from '../database/connection';
 import { DATABASE } from '../database/database.module';
 import { apiKeys } from '../database/schema';
-import { API_KEY_PREFIX, hashApiKey } from '../tenants/api-key';
+import { API_KEY_PREFIX, hashApiKey } from './api-key';
 
 export type Principal = { kind: 'operator' } | { kind: 'tenant'; tenantId: string };
 

@@ -8,7 +8,7 @@ import { BearerGuard, Caller, requireOperator, type Principal } from '../common/
 import type { Environment } from '../config/environment';
 import { ENVIRONMENT } from '../config/tokens';
 import { TransportRegistry } from '../plugin/contract';
-import { EVENT_TYPES } from '../webhooks/event-types';
+import { EVENT_TYPES } from '../events/event-types';
 import { publicUrl, serviceVersion, type SmtpEndpoint } from './console-facts';
 import { OverviewRepository } from './overview.repository';
 

@@ -3,7 +3,6 @@
  * migrations are the source of truth; this file must follow them.
  */
 import { customType, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
-import type { RecipientRule } from '../tenants/recipient-policy';
 
 const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
   dataType: () => 'bytea',
@@ -16,7 +15,11 @@ export const tenants = pgTable('tenants', {
   signingPolicy: text('signing_policy', { enum: ['require', 'prefer'] })
     .notNull()
     .default('require'),
-  recipientRules: jsonb('recipient_rules').$type<RecipientRule[]>().notNull().default([]),
+  // Per-recipient-domain rules (tenants/recipient-policy.ts): [{signing, domains}].
+  recipientRules: jsonb('recipient_rules')
+    .$type<{ signing: 'detached' | 'opaque' | 'unsigned'; domains: string[] }[]>()
+    .notNull()
+    .default([]),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });

@@ -3,6 +3,7 @@
  * vault (owner: tenant id and "dkim"); the public half is stored as the DNS record's p= value.
  * The worker reads keys through a per-tenant cache that is valid while updated_at is unchanged.
  */
+import type { SealedColumn } from '../secrets/rotate-master-key';
 import {
   createPrivateKey,
   createPublicKey,
@@ -13,8 +14,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Database } from '../database/connection';
 import { DATABASE } from '../database/database.module';
 import { MASTER_KEYS } from '../config/tokens';
-import { MasterKeyRing, openPrivateKey, sealPrivateKey } from '../certificates/key-vault';
-import type { KeyOwner } from '../certificates/key-vault';
+import { MasterKeyRing, openPrivateKey, sealPrivateKey } from '../secrets/key-vault';
+import type { KeyOwner } from '../secrets/key-vault';
 import { RelayError } from '../plugin/relay-error';
 import { domainOf, domainsAlign, type DkimAlgorithm, type DkimSigningKey } from './dkim-signer';
 
@@ -45,6 +46,15 @@ interface DkimRow {
 
 /** The key vault's owner of a tenant's DKIM key. */
 export const dkimKeyOwner = (tenantId: string): KeyOwner => ({ tenantId, certificateId: 'dkim' });
+
+/** DKIM private keys, for master key rotation. */
+export const DKIM_KEYS: SealedColumn = {
+  what: 'DKIM keys',
+  select: 'SELECT tenant_id, tenant_id AS key, sealed_private_key AS sealed FROM dkim_keys',
+  update:
+    'UPDATE dkim_keys SET sealed_private_key = $1 WHERE tenant_id = $2 AND sealed_private_key = $3',
+  owner: (row) => dkimKeyOwner(row.tenant_id),
+};
 const ownerOf = dkimKeyOwner;
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;

@@ -15,7 +15,7 @@ import {
 import type { Environment } from '../config/environment';
 import { ENVIRONMENT } from '../config/tokens';
 import { Rounds } from '../common/rounds';
-import { retryDelayMs } from '../relay/retry-policy';
+import { retryDelayMs } from '../queue/backoff';
 import { EventDeliveries, type ClaimedDelivery } from './event-deliveries';
 import { EventSinks, type EventRecord, type SinkOutcome } from './event-sinks';
 

@@ -4,6 +4,7 @@
  * read back as "[redacted]". A platform that calls the relay gets a generated login: the
  * password is 256 random bits, shown once, stored as SHA-256.
  */
+import type { SealedColumn } from '../secrets/rotate-master-key';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Database } from '../database/connection';
@@ -14,7 +15,7 @@ import {
   sealPrivateKey,
   type KeyOwner,
   type MasterKeyRing,
-} from '../certificates/key-vault';
+} from '../secrets/key-vault';
 import { isUuid } from '../common/ids';
 import { joinSecrets, redacted, splitSecrets, validated } from '../common/settings-fields';
 import {
@@ -29,6 +30,15 @@ export const integrationSecretsOwner = (tenantId: string, id: string): KeyOwner 
   tenantId,
   certificateId: `integration:${id}`,
 });
+
+/** Platform integration secrets, for master key rotation. */
+export const INTEGRATION_SECRETS: SealedColumn = {
+  what: 'integration secrets',
+  select:
+    'SELECT tenant_id, id AS key, sealed_secrets AS sealed FROM integrations WHERE sealed_secrets IS NOT NULL',
+  update: 'UPDATE integrations SET sealed_secrets = $1 WHERE id = $2 AND sealed_secrets = $3',
+  owner: (row) => integrationSecretsOwner(row.tenant_id, row.key),
+};
 
 const hash = (password: string): Buffer => createHash('sha256').update(password, 'utf8').digest();
 

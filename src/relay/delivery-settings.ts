@@ -4,17 +4,13 @@
  * as "[redacted]"; the rest is stored as JSON.
  */
 import { EgressPolicy } from '../egress/egress-policy';
+import type { SealedColumn } from '../secrets/rotate-master-key';
 import { EgressRefused, EgressUnresolved } from '../egress/egress-guard';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Database } from '../database/connection';
 import { DATABASE } from '../database/database.module';
 import { MASTER_KEYS } from '../config/tokens';
-import {
-  deliverySecretsOwner,
-  MasterKeyRing,
-  openPrivateKey,
-  sealPrivateKey,
-} from '../certificates/key-vault';
+import { MasterKeyRing, type KeyOwner, openPrivateKey, sealPrivateKey } from '../secrets/key-vault';
 import { TransportRegistry, type DeliveryTransport } from '../plugin/contract';
 import { RelayError } from '../plugin/relay-error';
 import {
@@ -29,7 +25,22 @@ import {
 
 export { REDACTED };
 
+/** The owner of a tenant's sealed delivery secrets (the same envelope as private keys). */
+export const deliverySecretsOwner = (tenantId: string): KeyOwner => ({
+  tenantId,
+  certificateId: 'delivery-settings',
+});
 const ownerOf = deliverySecretsOwner;
+
+/** Upstream passwords and provider keys, for master key rotation. */
+export const DELIVERY_SECRETS: SealedColumn = {
+  what: 'delivery secrets',
+  select:
+    'SELECT tenant_id, tenant_id AS key, sealed_secrets AS sealed FROM delivery_settings WHERE sealed_secrets IS NOT NULL',
+  update:
+    'UPDATE delivery_settings SET sealed_secrets = $1 WHERE tenant_id = $2 AND sealed_secrets = $3',
+  owner: (row) => deliverySecretsOwner(row.tenant_id),
+};
 
 export interface StoredDelivery {
   transport: string;

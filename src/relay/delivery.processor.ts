@@ -7,7 +7,8 @@ import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { DelayedError, type Job, type WorkerOptions } from 'bullmq';
 import { SignAndDeliver } from './sign-and-deliver';
-import { RELAY_QUEUE, throttledWarning, type RelayJob } from './relay-queue';
+import { RELAY_QUEUE, type RelayJob } from './relay-queue';
+import { throttledWarning } from '../queue/throttled-warning';
 
 @Injectable()
 export class DeliveryProcessor extends WorkerHost implements BeforeApplicationShutdown {

@@ -5,6 +5,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import type { JobsOptions, Queue } from 'bullmq';
+import { throttledWarning } from '../queue/throttled-warning';
 
 export const RELAY_QUEUE = 'relay';
 
@@ -22,24 +23,6 @@ export const JOB_OPTIONS: JobsOptions = {
   attempts: 1_000_000,
   backoff: { type: 'exponential', delay: 5_000 },
 };
-
-/** At most one warning per interval: a Redis outage must not flood the log. */
-export function throttledWarning(log: Logger, intervalMs = 30_000): (message: string) => void {
-  let last = 0;
-  let suppressed = 0;
-  return (message) => {
-    const now = Date.now();
-    if (now - last < intervalMs) {
-      suppressed++;
-      return;
-    }
-    log.warn(
-      suppressed ? `${message} (and ${suppressed} similar since the last warning)` : message,
-    );
-    last = now;
-    suppressed = 0;
-  };
-}
 
 @Injectable()
 export class RelayQueue {

@@ -29,7 +29,7 @@ import { SigningIdentities } from './signing-identities';
 import { SignAndDeliver } from './sign-and-deliver';
 import { configuredProcessor } from './delivery.processor';
 import { Recovery } from './recovery';
-import { redisConnection } from './redis-connection';
+import { redisConnection } from '../queue/redis-connection';
 import { RecentBodies } from './recent-bodies';
 import { UnsubscribeModule } from '../unsubscribe/unsubscribe.module';
 

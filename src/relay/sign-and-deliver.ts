@@ -18,7 +18,7 @@ import { Spool, type AttemptOutcome, type MessageForDelivery } from './spool';
 import { SigningIdentities } from './signing-identities';
 import { DeliverySettings } from './delivery-settings';
 import { classifyDeliveryError } from './delivery-errors';
-import { nextAttemptAt, retryPolicyFrom, type RetryPolicy } from './retry-policy';
+import { nextAttemptAt, retryPolicyFrom, type RetryPolicy } from '../queue/backoff';
 import { UnsubscribeLinks, unsubscribeBase } from '../unsubscribe/unsubscribe-links';
 import { publicUrl } from '../config/environment';
 

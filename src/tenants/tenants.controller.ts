@@ -16,7 +16,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { BearerGuard, Caller, requireOperator, type Principal } from '../common/auth';
-import { newApiKey } from './api-key';
+import { newApiKey } from '../common/api-key';
 import { CreateApiKeyDto, CreateTenantDto, UpdateTenantDto } from './tenants.dto';
 import { TenantsRepository, type ApiKeyRecord, type Tenant } from './tenants.repository';
 

@@ -27,7 +27,7 @@ import { KEEP_SENT_COPY } from '../relay/sign-and-deliver';
 import { verifyMessage } from '../smime';
 import { Rounds } from '../common/rounds';
 import { isUuid } from '../common/ids';
-import { recordEvent } from '../webhooks/event-log';
+import { recordEvent } from '../events/event-log';
 import { DnsLookupHolder } from '../domains/dns-lookup';
 import { checkMessage } from './check-message';
 import { openSeedMailbox, takeCheckCopy, SeedMailboxError } from './seed-mailbox';

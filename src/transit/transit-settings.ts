@@ -3,6 +3,7 @@
  * it back (IMAP; the password sealed at rest like every other secret), the From address and
  * the schedule.
  */
+import type { SealedColumn } from '../secrets/rotate-master-key';
 import { Inject, Injectable } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
@@ -29,7 +30,7 @@ import {
   sealPrivateKey,
   type KeyOwner,
   type MasterKeyRing,
-} from '../certificates/key-vault';
+} from '../secrets/key-vault';
 import {
   joinSecrets,
   redacted,
@@ -126,6 +127,16 @@ export const transitSecretsOwner = (tenantId: string): KeyOwner => ({
   tenantId,
   certificateId: 'transit-check',
 });
+
+/** Seed mailbox passwords, for master key rotation. */
+export const TRANSIT_SECRETS: SealedColumn = {
+  what: 'transit-check mailbox passwords',
+  select:
+    'SELECT tenant_id, tenant_id AS key, sealed_secrets AS sealed FROM transit_check_settings WHERE sealed_secrets IS NOT NULL',
+  update:
+    'UPDATE transit_check_settings SET sealed_secrets = $1 WHERE tenant_id = $2 AND sealed_secrets = $3',
+  owner: (row) => transitSecretsOwner(row.tenant_id),
+};
 
 @Injectable()
 export class TransitSettingsStore {

@@ -15,7 +15,7 @@ import {
 import type { Database } from '../database/connection';
 import { Rounds } from '../common/rounds';
 import { DATABASE } from '../database/database.module';
-import { recordEvent } from './event-log';
+import { recordEvent } from '../events/event-log';
 
 export const EXPIRY_THRESHOLDS_DAYS = [30, 14, 7, 1] as const;
 const DAY_MS = 86_400_000;

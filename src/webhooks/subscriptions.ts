@@ -5,6 +5,7 @@
  * MIN_FAILURES_TO_DISABLE times): a short outage never disables it. Disabled, its events
  * wait; enabled again (or by a successful test), they go out in order.
  */
+import type { SealedColumn } from '../secrets/rotate-master-key';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Database } from '../database/connection';
@@ -14,12 +15,7 @@ import { isUuid } from '../common/ids';
 import { ENVIRONMENT } from '../config/tokens';
 import type { Environment } from '../config/environment';
 import { EventDeliveries } from '../events/event-deliveries';
-import {
-  MasterKeyRing,
-  openPrivateKey,
-  sealPrivateKey,
-  type KeyOwner,
-} from '../certificates/key-vault';
+import { MasterKeyRing, openPrivateKey, sealPrivateKey, type KeyOwner } from '../secrets/key-vault';
 
 /** Failed calls in a row needed, besides the time, before a subscription is disabled. */
 export const MIN_FAILURES_TO_DISABLE = 10;
@@ -52,6 +48,15 @@ export const webhookSecretOwner = (tenantId: string, id: string): KeyOwner => ({
   tenantId,
   certificateId: `webhook:${id}`,
 });
+
+/** Webhook signing secrets, for master key rotation. */
+export const WEBHOOK_SECRETS: SealedColumn = {
+  what: 'webhook secrets',
+  select: 'SELECT tenant_id, id AS key, sealed_secret AS sealed FROM webhook_subscriptions',
+  update:
+    'UPDATE webhook_subscriptions SET sealed_secret = $1 WHERE id = $2 AND sealed_secret = $3',
+  owner: (row) => webhookSecretOwner(row.tenant_id, row.key),
+};
 
 const COLUMNS = `id, tenant_id, url, events, description, enabled, disabled_reason,
   consecutive_failures, created_at, updated_at`;

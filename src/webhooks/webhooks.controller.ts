@@ -27,7 +27,7 @@ import { Subscriptions, type Subscription } from './subscriptions';
 import { CreateWebhookDto, ListDeliveriesQuery, UpdateWebhookDto } from './webhooks.dto';
 import { checkUrl, EgressRefused } from '../egress/egress-guard';
 import { classifyWebhookResponse, sendWebhook } from './webhook-sender';
-import { TEST_EVENT } from './event-types';
+import { TEST_EVENT } from '../events/event-types';
 
 const view = (s: Subscription) => ({
   id: s.id,

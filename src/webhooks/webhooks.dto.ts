@@ -13,7 +13,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
-import { EVENT_TYPES } from './event-types';
+import { EVENT_TYPES } from '../events/event-types';
 
 export class CreateWebhookDto {
   @ApiProperty({ example: 'https://hooks.example.com/smime-relay' })

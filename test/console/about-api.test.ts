@@ -3,7 +3,7 @@
  * GET /v1/overview for the operator only; and the static scripts never build HTML from text.
  */
 import assert from 'node:assert/strict';
-import { EVENT_TYPES } from '../../src/webhooks/event-types';
+import { EVENT_TYPES } from '../../src/events/event-types';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';

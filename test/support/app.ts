@@ -11,7 +11,7 @@ import { loadEnvironment } from '../../src/config/environment';
 import { openDatabase, type Database } from '../../src/database/connection';
 import { migrate } from '../../src/database/migrator';
 import { createTestDatabase } from '../helpers/postgres';
-import { MasterKeyRing } from '../../src/certificates/key-vault';
+import { MasterKeyRing } from '../../src/secrets/key-vault';
 import { prepareHttpApp } from '../../src/common/http-app';
 import { randomBytes } from 'node:crypto';
 import type { Role } from '../../src/plugin/contract';

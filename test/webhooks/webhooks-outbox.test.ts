@@ -10,7 +10,7 @@ import Redis from 'ioredis';
 import { startApp, type TestApp } from '../support/app';
 import { eventually, op } from '../support/relay';
 import { startReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
-import { recordEvent } from '../../src/webhooks/event-log';
+import { recordEvent } from '../../src/events/event-log';
 
 let app: TestApp;
 
@@ -42,6 +42,8 @@ async function record(tenant: string, n: number, label: string): Promise<string[
     ids.push(
       await recordEvent(app.db.session, tenant, 'message.delivery_failed', {
         messageId: `${label}-${i}`,
+        from: 'news@example.com',
+        recipients: ['reader@example.net'],
         error: { code: 'delivery_rejected', message: 'refused' },
       }),
     );

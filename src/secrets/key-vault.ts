@@ -24,12 +24,6 @@ export interface KeyOwner {
   certificateId: string;
 }
 
-/** The owner of a tenant's sealed delivery secrets (the same envelope as private keys). */
-export const deliverySecretsOwner = (tenantId: string): KeyOwner => ({
-  tenantId,
-  certificateId: 'delivery-settings',
-});
-
 /** A short, non-secret identifier of a master key (first 8 bytes of its SHA-256). */
 export const masterKeyFingerprint = (masterKey: Buffer): Buffer =>
   createHash('sha256')

@@ -5,20 +5,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SqlSession } from '../database/migrator';
-import type { EventType } from './event-types';
+import type { EventPayloads, EventType } from './event-types';
 
-export interface CertificateEventData {
-  id: string;
-  fingerprintSha256: string;
-  emailAddresses: string[];
-  notAfter: string;
-}
+export type { CertificateEventData } from './event-types';
 
-export async function recordEvent(
+/** Records an event of `type` with its typed `data` (the tenant id is added). */
+export async function recordEvent<T extends EventType>(
   db: SqlSession,
   tenantId: string,
-  type: EventType,
-  data: Record<string, unknown>,
+  type: T,
+  data: EventPayloads[T],
   messageId?: string,
 ): Promise<string> {
   const id = randomUUID();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { nextAttemptAt, retryDelayMs, retryPolicyFrom, type RetryPolicy } from './retry-policy';
+import { nextAttemptAt, retryDelayMs, retryPolicyFrom, type RetryPolicy } from './backoff';
 
 const policy: RetryPolicy = { initialMs: 1_000, maxMs: 30_000, giveUpAfterMs: 3_600_000 };
 
