@@ -119,6 +119,21 @@ describe('the layout', () => {
     assert.deepEqual(wrong, []);
   });
 
+  test('every controller with routes under a :tenantId checks the tenant with TenantScope', () => {
+    const files = [...sources(join(ROOT, 'src')), ...sources(join(ROOT, 'plugins'))].filter((f) =>
+      /@Controller\(/.test(readFileSync(f, 'utf8')),
+    );
+    const unguarded = files.filter((f) => {
+      const text = readFileSync(f, 'utf8');
+      return text.includes(':tenantId') && !/@UseGuards\(BearerGuard, TenantScope\)/.test(text);
+    });
+    assert.ok(files.length > 10, 'the controllers were found');
+    assert.deepEqual(
+      unguarded.map((f) => relative(ROOT, f)),
+      [],
+    );
+  });
+
   test('the core imports no plugin, except app.module.ts where they are registered', () => {
     const wrong = sources(join(ROOT, 'src')).flatMap((file) =>
       importsOf(file)

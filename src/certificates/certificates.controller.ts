@@ -2,6 +2,7 @@
  * /v1/tenants/:tenantId/certificates: upload (PKCS#12 or PEM, as JSON), list, read and
  * remove. Responses carry metadata only, never key material.
  */
+import { TenantScope } from '../tenants/tenant-scope';
 import {
   Body,
   Controller,
@@ -18,7 +19,7 @@ import {
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
-import { BearerGuard, Caller, requireTenantAccess, type Principal } from '../common/auth';
+import { BearerGuard, Caller, type Principal } from '../common/auth';
 import { RelayError } from '../plugin/relay-error';
 import type { IdentityInput } from '../smime';
 import { TenantsRepository } from '../tenants/tenants.repository';
@@ -103,18 +104,13 @@ function identityInput(body: UploadCertificateDto, file?: UploadedCertificateFil
 }
 
 @Controller('v1/tenants/:tenantId/certificates')
-@UseGuards(BearerGuard)
+@UseGuards(BearerGuard, TenantScope)
 export class CertificatesController {
   constructor(
     private readonly store: CertificateStore,
     private readonly tenants: TenantsRepository,
     private readonly metrics: Metrics,
   ) {}
-
-  private async tenant(caller: Principal, tenantId: string): Promise<void> {
-    requireTenantAccess(caller, tenantId);
-    if (!(await this.tenants.find(tenantId))) throw new NotFoundException('no such tenant');
-  }
 
   /** JSON, or multipart/form-data with a `file` (.p12/.pfx/.pem) and a `password` field. */
   @Post()
@@ -125,7 +121,6 @@ export class CertificatesController {
     @Body() body: UploadCertificateDto,
     @UploadedFile() file?: UploadedCertificateFile,
   ) {
-    await this.tenant(caller, tenantId);
     try {
       const stored = await this.store.add(tenantId, identityInput(body, file));
       this.metrics.certificateUploads.inc({ result: 'stored' });
@@ -138,7 +133,6 @@ export class CertificatesController {
 
   @Get()
   async list(@Caller() caller: Principal, @Param('tenantId') tenantId: string) {
-    await this.tenant(caller, tenantId);
     return this.store.list(tenantId);
   }
 
@@ -148,7 +142,6 @@ export class CertificatesController {
     @Param('tenantId') tenantId: string,
     @Param('certificateId') id: string,
   ) {
-    await this.tenant(caller, tenantId);
     const found = await this.store.get(tenantId, id);
     if (!found) throw new NotFoundException('no such certificate');
     return found;
@@ -161,7 +154,6 @@ export class CertificatesController {
     @Param('tenantId') tenantId: string,
     @Param('certificateId') id: string,
   ) {
-    await this.tenant(caller, tenantId);
     if (!(await this.store.remove(tenantId, id)))
       throw new NotFoundException('no such certificate');
   }

@@ -3,6 +3,7 @@
  * or Ed25519) or imports a PEM key, and returns the DNS TXT record to publish; GET shows the
  * same, never the private key; DELETE removes it, and mail goes out without DKIM again.
  */
+import { TenantScope } from '../tenants/tenant-scope';
 import {
   Body,
   Controller,
@@ -16,12 +17,11 @@ import {
 } from '@nestjs/common';
 import { ApiBody } from '@nestjs/swagger';
 import { BearerGuard, Caller, type Principal } from '../common/auth';
-import { visibleTenant } from '../tenants/tenant-access';
 import { TenantsRepository } from '../tenants/tenants.repository';
 import { DkimKeys } from './dkim-keys';
 
 @Controller('v1/tenants/:tenantId/dkim')
-@UseGuards(BearerGuard)
+@UseGuards(BearerGuard, TenantScope)
 export class DkimController {
   constructor(
     private readonly dkim: DkimKeys,
@@ -39,13 +39,11 @@ export class DkimController {
     @Param('tenantId') tenantId: string,
     @Body() body: Record<string, unknown>,
   ) {
-    await visibleTenant(this.tenants, caller, tenantId);
     return this.dkim.put(tenantId, body ?? {});
   }
 
   @Get()
   async get(@Caller() caller: Principal, @Param('tenantId') tenantId: string) {
-    await visibleTenant(this.tenants, caller, tenantId);
     const key = await this.dkim.get(tenantId);
     if (!key) throw new NotFoundException('no DKIM key; PUT one first');
     return key;
@@ -54,7 +52,6 @@ export class DkimController {
   @Delete()
   @HttpCode(204)
   async remove(@Caller() caller: Principal, @Param('tenantId') tenantId: string) {
-    await visibleTenant(this.tenants, caller, tenantId);
     if (!(await this.dkim.remove(tenantId))) throw new NotFoundException('no DKIM key');
   }
 }

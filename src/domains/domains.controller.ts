@@ -1,7 +1,7 @@
 /** GET /v1/tenants/:tenantId/domains/:domain/readiness: is the domain ready to send from? */
+import { TenantScope } from '../tenants/tenant-scope';
 import { BadRequestException, Controller, Get, Inject, Param, UseGuards } from '@nestjs/common';
 import { BearerGuard, Caller, type Principal } from '../common/auth';
-import { visibleTenant } from '../tenants/tenant-access';
 import { TenantsRepository } from '../tenants/tenants.repository';
 import { DATABASE } from '../database/database.module';
 import type { Database } from '../database/connection';
@@ -10,7 +10,7 @@ import { checkReadiness, DOMAIN_NAME, type ReadinessReport } from './readiness';
 import { loadTenantFacts } from './tenant-facts';
 
 @Controller('v1/tenants/:tenantId/domains')
-@UseGuards(BearerGuard)
+@UseGuards(BearerGuard, TenantScope)
 export class DomainsController {
   constructor(
     private readonly tenants: TenantsRepository,
@@ -24,7 +24,6 @@ export class DomainsController {
     @Param('tenantId') tenantId: string,
     @Param('domain') domain: string,
   ): Promise<ReadinessReport> {
-    await visibleTenant(this.tenants, caller, tenantId);
     if (!DOMAIN_NAME.test(domain)) throw new BadRequestException('not a domain name');
     const name = domain.toLowerCase();
     const facts = await loadTenantFacts(this.db.session, tenantId, name);

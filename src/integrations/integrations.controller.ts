@@ -4,6 +4,7 @@
  * back as "[redacted]". A platform that calls the relay gets a login: its password and the
  * URL to call are in the creation response only (the URL also in every read).
  */
+import { TenantScope } from '../tenants/tenant-scope';
 import {
   Body,
   Controller,
@@ -21,7 +22,6 @@ import { ApiBody } from '@nestjs/swagger';
 import { BearerGuard, Caller, type Principal } from '../common/auth';
 import { ENVIRONMENT } from '../config/tokens';
 import { publicUrl, type Environment } from '../config/environment';
-import { visibleTenant } from '../tenants/tenant-access';
 import { TenantsRepository } from '../tenants/tenants.repository';
 import type { PlatformAdapter } from '../plugin/contract';
 import { IntegrationStore, type IntegrationView } from './integration-store';
@@ -30,7 +30,7 @@ import { FeedbackSink } from './feedback-sink';
 import { RelayError } from '../plugin/relay-error';
 
 @Controller('v1/tenants/:tenantId/integrations/:platform')
-@UseGuards(BearerGuard)
+@UseGuards(BearerGuard, TenantScope)
 export class IntegrationsController {
   constructor(
     private readonly store: IntegrationStore,
@@ -41,7 +41,6 @@ export class IntegrationsController {
   ) {}
 
   private async adapter(caller: Principal, tenantId: string, platform: string) {
-    await visibleTenant(this.tenants, caller, tenantId);
     return this.store.adapterFor(platform);
   }
 

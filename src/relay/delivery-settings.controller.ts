@@ -2,7 +2,7 @@
  * /v1/tenants/:tenantId/delivery: the tenant's upstream. PUT replaces it, GET shows it with
  * secrets redacted, POST …/verify checks that it works without sending mail.
  */
-import { visibleTenant } from '../tenants/tenant-access';
+import { TenantScope } from '../tenants/tenant-scope';
 import {
   Body,
   Controller,
@@ -16,22 +16,18 @@ import {
 } from '@nestjs/common';
 import { ApiBody } from '@nestjs/swagger';
 import { BearerGuard, Caller, type Principal } from '../common/auth';
-import { TenantsRepository, type Tenant } from '../tenants/tenants.repository';
+import { TenantsRepository } from '../tenants/tenants.repository';
 import { RelayError } from '../plugin/relay-error';
 import { DeliverySettings } from './delivery-settings';
 import { describeDeliveryError } from './delivery-errors';
 
 @Controller('v1/tenants/:tenantId/delivery')
-@UseGuards(BearerGuard)
+@UseGuards(BearerGuard, TenantScope)
 export class DeliverySettingsController {
   constructor(
     private readonly delivery: DeliverySettings,
     private readonly tenants: TenantsRepository,
   ) {}
-
-  private visible(caller: Principal, tenantId: string): Promise<Tenant> {
-    return visibleTenant(this.tenants, caller, tenantId);
-  }
 
   @Put()
   @ApiBody({
@@ -44,13 +40,11 @@ export class DeliverySettingsController {
     @Param('tenantId') tenantId: string,
     @Body() body: Record<string, unknown>,
   ) {
-    await this.visible(caller, tenantId);
     return this.delivery.put(tenantId, body ?? {}, caller.kind === 'operator');
   }
 
   @Get()
   async get(@Caller() caller: Principal, @Param('tenantId') tenantId: string) {
-    await this.visible(caller, tenantId);
     const settings = await this.delivery.get(tenantId);
     if (!settings) throw new NotFoundException('no delivery settings; PUT them first');
     return settings;
@@ -60,7 +54,6 @@ export class DeliverySettingsController {
   @Post('verify')
   @HttpCode(200)
   async verify(@Caller() caller: Principal, @Param('tenantId') tenantId: string) {
-    await this.visible(caller, tenantId);
     const stored = await this.delivery.load(tenantId);
     if (!stored) throw new RelayError('delivery_not_configured', 'no delivery settings');
     const transport = this.delivery.transportFor(stored.transport);

@@ -1,7 +1,7 @@
 /**
  * /v1/tenants/:tenantId/messages: what happened to each message, and a retry for failed ones.
  */
-import { visibleTenant } from '../tenants/tenant-access';
+import { TenantScope } from '../tenants/tenant-scope';
 import {
   Controller,
   Get,
@@ -16,7 +16,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { BearerGuard, Caller, type Principal } from '../common/auth';
-import { TenantsRepository, type Tenant } from '../tenants/tenants.repository';
+import { TenantsRepository } from '../tenants/tenants.repository';
 import { RelayError } from '../plugin/relay-error';
 import { MESSAGE_STATES, Spool, type MessageState } from './spool';
 import { MessageLog } from './message-log';
@@ -43,7 +43,7 @@ export class ListMessagesQuery {
 }
 
 @Controller('v1/tenants/:tenantId/messages')
-@UseGuards(BearerGuard)
+@UseGuards(BearerGuard, TenantScope)
 export class MessagesController {
   constructor(
     private readonly log: MessageLog,
@@ -52,17 +52,12 @@ export class MessagesController {
     private readonly tenants: TenantsRepository,
   ) {}
 
-  private visible(caller: Principal, tenantId: string): Promise<Tenant> {
-    return visibleTenant(this.tenants, caller, tenantId);
-  }
-
   @Get()
   async list(
     @Caller() caller: Principal,
     @Param('tenantId') tenantId: string,
     @Query() query: ListMessagesQuery,
   ) {
-    await this.visible(caller, tenantId);
     return this.log.list(tenantId, {
       state: query.status,
       limit: query.limit ?? 50,
@@ -76,7 +71,6 @@ export class MessagesController {
     @Param('tenantId') tenantId: string,
     @Param('messageId') messageId: string,
   ) {
-    await this.visible(caller, tenantId);
     const message = await this.log.get(tenantId, messageId);
     if (!message) throw new NotFoundException('no such message');
     return message;
@@ -90,7 +84,6 @@ export class MessagesController {
     @Param('tenantId') tenantId: string,
     @Param('messageId') messageId: string,
   ) {
-    await this.visible(caller, tenantId);
     if (!(await this.log.get(tenantId, messageId))) throw new NotFoundException('no such message');
     const result = await this.spool.requeue(tenantId, messageId);
     if (result === 'not_failed') {

@@ -3,6 +3,7 @@
  * (Content-Type: message/rfc822) with the identity the relay would use for its From:, and
  * POST /v1/verify returns the verification report of a signed message.
  */
+import { TenantScope } from '../tenants/tenant-scope';
 import { uncoveredFrom, validNow } from '../certificates/uncovered-from';
 import {
   Body,
@@ -16,7 +17,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { Response } from 'express';
-import { BearerGuard, Caller, requireTenantAccess, type Principal } from '../common/auth';
+import { BearerGuard, Caller, type Principal } from '../common/auth';
 import { CertificateStore } from '../certificates/certificate-store';
 import { RelayError } from '../plugin/relay-error';
 import { fromAddressOf, signMessage, verifyMessage } from '../smime';
@@ -34,7 +35,7 @@ function rawMessage(body: unknown): Buffer {
 }
 
 @Controller('v1')
-@UseGuards(BearerGuard)
+@UseGuards(BearerGuard, TenantScope)
 export class SigningController {
   constructor(
     private readonly store: CertificateStore,
@@ -50,7 +51,6 @@ export class SigningController {
     @Body() body: unknown,
     @Res() res: Response,
   ): Promise<void> {
-    requireTenantAccess(caller, tenantId);
     if (!(await this.tenants.find(tenantId))) throw new NotFoundException('no such tenant');
     if (format !== undefined && format !== 'detached' && format !== 'opaque') {
       throw new RelayError('invalid_request', 'format must be detached or opaque');

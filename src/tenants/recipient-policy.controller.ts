@@ -3,6 +3,7 @@
  * (the operator or the tenant itself), and /v1/recipient-policy/presets: starter lists a
  * tenant can adopt.
  */
+import { TenantScope } from './tenant-scope';
 import { Body, Controller, Get, Param, Put, UseGuards } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
@@ -18,7 +19,6 @@ import {
 import { domainToASCII } from 'node:url';
 import { BearerGuard, Caller, type Principal } from '../common/auth';
 import { RelayError } from '../plugin/relay-error';
-import { visibleTenant } from './tenant-access';
 import { TenantsRepository } from './tenants.repository';
 import {
   RECIPIENT_PRESETS,
@@ -86,13 +86,12 @@ export function normalRules(rules: RecipientRuleDto[]): RecipientRule[] {
 }
 
 @Controller('v1')
-@UseGuards(BearerGuard)
+@UseGuards(BearerGuard, TenantScope)
 export class RecipientPolicyController {
   constructor(private readonly tenants: TenantsRepository) {}
 
   @Get('tenants/:tenantId/recipient-policy')
   async get(@Caller() caller: Principal, @Param('tenantId') tenantId: string) {
-    await visibleTenant(this.tenants, caller, tenantId);
     return { rules: await this.tenants.recipientRules(tenantId) };
   }
 
@@ -103,7 +102,6 @@ export class RecipientPolicyController {
     @Param('tenantId') tenantId: string,
     @Body() body: RecipientPolicyDto,
   ) {
-    await visibleTenant(this.tenants, caller, tenantId);
     const rules = normalRules(body.rules);
     await this.tenants.setRecipientRules(tenantId, rules);
     return { rules };

@@ -2,7 +2,7 @@
  * /v1/tenants/:tenantId/smtp-credentials: usernames and passwords for SMTP submission. The
  * password is in the creation response only.
  */
-import { visibleTenant } from './tenant-access';
+import { TenantScope } from './tenant-scope';
 import {
   Body,
   Controller,
@@ -16,7 +16,7 @@ import {
 } from '@nestjs/common';
 import { BearerGuard, Caller, type Principal } from '../common/auth';
 import { CreateApiKeyDto } from './tenants.dto';
-import { TenantsRepository, type Tenant } from './tenants.repository';
+import { TenantsRepository } from './tenants.repository';
 import { SmtpCredentials, type SmtpCredentialRecord } from './smtp-credentials';
 
 const view = (c: SmtpCredentialRecord) => ({
@@ -28,16 +28,12 @@ const view = (c: SmtpCredentialRecord) => ({
 });
 
 @Controller('v1/tenants/:tenantId/smtp-credentials')
-@UseGuards(BearerGuard)
+@UseGuards(BearerGuard, TenantScope)
 export class SmtpCredentialsController {
   constructor(
     private readonly credentials: SmtpCredentials,
     private readonly tenants: TenantsRepository,
   ) {}
-
-  private visible(caller: Principal, tenantId: string): Promise<Tenant> {
-    return visibleTenant(this.tenants, caller, tenantId);
-  }
 
   /** A tenant key may create its own credentials: that is how a platform is connected. */
   @Post()
@@ -46,14 +42,12 @@ export class SmtpCredentialsController {
     @Param('tenantId') tenantId: string,
     @Body() body: CreateApiKeyDto,
   ) {
-    await this.visible(caller, tenantId);
     const created = await this.credentials.create(tenantId, body.label);
     return { ...view(created), password: created.password };
   }
 
   @Get()
   async list(@Caller() caller: Principal, @Param('tenantId') tenantId: string) {
-    await this.visible(caller, tenantId);
     return (await this.credentials.list(tenantId)).map(view);
   }
 
@@ -64,7 +58,6 @@ export class SmtpCredentialsController {
     @Param('tenantId') tenantId: string,
     @Param('credentialId') credentialId: string,
   ): Promise<void> {
-    await this.visible(caller, tenantId);
     if (!(await this.credentials.revoke(tenantId, credentialId)))
       throw new NotFoundException('no such SMTP credential');
   }

@@ -2,7 +2,7 @@
  * /v1/tenants: the operator manages tenants and their API keys; a tenant key can read its
  * own tenant and keys, and sees every other tenant as missing (404).
  */
-import { visibleTenant } from './tenant-access';
+import { ScopedTenant, TenantScope } from './tenant-scope';
 import {
   Body,
   Controller,
@@ -37,13 +37,9 @@ const keyView = (k: ApiKeyRecord) => ({
 });
 
 @Controller('v1/tenants')
-@UseGuards(BearerGuard)
+@UseGuards(BearerGuard, TenantScope)
 export class TenantsController {
   constructor(private readonly tenants: TenantsRepository) {}
-
-  private visible(caller: Principal, tenantId: string): Promise<Tenant> {
-    return visibleTenant(this.tenants, caller, tenantId);
-  }
 
   @Post()
   async create(@Caller() caller: Principal, @Body() body: CreateTenantDto) {
@@ -61,8 +57,8 @@ export class TenantsController {
   }
 
   @Get(':tenantId')
-  async get(@Caller() caller: Principal, @Param('tenantId') tenantId: string) {
-    return view(await this.visible(caller, tenantId));
+  get(@ScopedTenant() tenant: Tenant) {
+    return view(tenant);
   }
 
   @Patch(':tenantId')
@@ -71,7 +67,6 @@ export class TenantsController {
     @Param('tenantId') tenantId: string,
     @Body() body: UpdateTenantDto,
   ) {
-    await this.visible(caller, tenantId);
     requireOperator(caller);
     const updated = await this.tenants.update(tenantId, body);
     if (!updated) throw new NotFoundException('no such tenant');
@@ -81,7 +76,6 @@ export class TenantsController {
   @Delete(':tenantId')
   @HttpCode(204)
   async remove(@Caller() caller: Principal, @Param('tenantId') tenantId: string): Promise<void> {
-    await this.visible(caller, tenantId);
     requireOperator(caller);
     await this.tenants.remove(tenantId);
   }
@@ -93,7 +87,6 @@ export class TenantsController {
     @Param('tenantId') tenantId: string,
     @Body() body: CreateApiKeyDto,
   ) {
-    await this.visible(caller, tenantId);
     requireOperator(caller);
     const { key, hash, prefix } = newApiKey();
     const record = await this.tenants.addApiKey(tenantId, hash, prefix, body.label);
@@ -102,7 +95,6 @@ export class TenantsController {
 
   @Get(':tenantId/api-keys')
   async listKeys(@Caller() caller: Principal, @Param('tenantId') tenantId: string) {
-    await this.visible(caller, tenantId);
     return (await this.tenants.listApiKeys(tenantId)).map(keyView);
   }
 
@@ -113,7 +105,6 @@ export class TenantsController {
     @Param('tenantId') tenantId: string,
     @Param('keyId') keyId: string,
   ): Promise<void> {
-    await this.visible(caller, tenantId);
     requireOperator(caller);
     if (!(await this.tenants.revokeApiKey(tenantId, keyId)))
       throw new NotFoundException('no such API key');

@@ -3,6 +3,7 @@
  * /v1/tenants/:tenantId/transit-checks (start a check, read past ones). The operator or the
  * tenant itself; another tenant gets 404.
  */
+import { TenantScope } from '../tenants/tenant-scope';
 import {
   Body,
   Controller,
@@ -17,7 +18,7 @@ import {
   Query,
   UseGuards,
 } from '@nestjs/common';
-import { BearerGuard, Caller, requireTenantAccess, type Principal } from '../common/auth';
+import { BearerGuard, Caller, type Principal } from '../common/auth';
 import type { Environment } from '../config/environment';
 import { ENVIRONMENT } from '../config/tokens';
 import { RelayError } from '../plugin/relay-error';
@@ -28,7 +29,7 @@ import { TransitCheckSettings, TransitSettingsStore } from './transit-settings';
 import { REDACTED } from '../common/settings-fields';
 
 @Controller('v1/tenants/:tenantId')
-@UseGuards(BearerGuard)
+@UseGuards(BearerGuard, TenantScope)
 export class TransitController {
   constructor(
     private readonly settings: TransitSettingsStore,
@@ -37,11 +38,6 @@ export class TransitController {
     @Inject(ENVIRONMENT) private readonly env: Environment,
   ) {}
 
-  private async tenant(caller: Principal, tenantId: string): Promise<void> {
-    requireTenantAccess(caller, tenantId);
-    if (!(await this.tenants.find(tenantId))) throw new NotFoundException('no such tenant');
-  }
-
   /** Saves the seed mailbox once it can be opened with these settings. */
   @Put('transit-check')
   async put(
@@ -49,7 +45,6 @@ export class TransitController {
     @Param('tenantId') tenantId: string,
     @Body() body: TransitCheckSettings,
   ) {
-    await this.tenant(caller, tenantId);
     const imap = { ...body.imap };
     if (imap.pass === REDACTED) {
       const stored = await this.settings.open(tenantId);
@@ -72,7 +67,6 @@ export class TransitController {
 
   @Get('transit-check')
   async get(@Caller() caller: Principal, @Param('tenantId') tenantId: string) {
-    await this.tenant(caller, tenantId);
     const v = await this.settings.view(tenantId);
     if (!v) throw new NotFoundException('no transit-check settings for this tenant');
     return v;
@@ -81,7 +75,6 @@ export class TransitController {
   @Delete('transit-check')
   @HttpCode(204)
   async remove(@Caller() caller: Principal, @Param('tenantId') tenantId: string): Promise<void> {
-    await this.tenant(caller, tenantId);
     if (!(await this.settings.remove(tenantId))) {
       throw new NotFoundException('no transit-check settings for this tenant');
     }
@@ -91,7 +84,6 @@ export class TransitController {
   @Post('transit-checks')
   @HttpCode(202)
   async start(@Caller() caller: Principal, @Param('tenantId') tenantId: string) {
-    await this.tenant(caller, tenantId);
     return this.checks.start(tenantId, 'api');
   }
 
@@ -101,7 +93,6 @@ export class TransitController {
     @Param('tenantId') tenantId: string,
     @Query('limit') limit?: string,
   ) {
-    await this.tenant(caller, tenantId);
     const n = limit === undefined ? 20 : Number(limit);
     if (!Number.isInteger(n) || n < 1 || n > 100) {
       throw new RelayError('invalid_request', 'limit must be a whole number from 1 to 100');
@@ -115,7 +106,6 @@ export class TransitController {
     @Param('tenantId') tenantId: string,
     @Param('checkId') checkId: string,
   ) {
-    await this.tenant(caller, tenantId);
     const check = await this.checks.get(tenantId, checkId);
     if (!check) throw new NotFoundException('no such transit check');
     return check;

@@ -2,6 +2,7 @@
  * /v1/tenants/:tenantId/webhooks: subscriptions, their secrets (shown on creation and on
  * rotation only), a test call, and the delivery log.
  */
+import { TenantScope } from '../tenants/tenant-scope';
 import {
   Body,
   Controller,
@@ -17,9 +18,8 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { visibleTenant } from '../tenants/tenant-access';
 import { BearerGuard, Caller, type Principal } from '../common/auth';
-import { TenantsRepository, type Tenant } from '../tenants/tenants.repository';
+import { TenantsRepository } from '../tenants/tenants.repository';
 import { ENVIRONMENT } from '../config/tokens';
 import type { Environment } from '../config/environment';
 import { RelayError } from '../plugin/relay-error';
@@ -42,17 +42,13 @@ const view = (s: Subscription) => ({
 });
 
 @Controller('v1/tenants/:tenantId/webhooks')
-@UseGuards(BearerGuard)
+@UseGuards(BearerGuard, TenantScope)
 export class WebhooksController {
   constructor(
     private readonly subscriptions: Subscriptions,
     private readonly tenants: TenantsRepository,
     @Inject(ENVIRONMENT) private readonly env: Environment,
   ) {}
-
-  private visible(caller: Principal, tenantId: string): Promise<Tenant> {
-    return visibleTenant(this.tenants, caller, tenantId);
-  }
 
   private async found(tenantId: string, id: string): Promise<Subscription> {
     const s = await this.subscriptions.get(tenantId, id);
@@ -76,7 +72,6 @@ export class WebhooksController {
     @Param('tenantId') tenantId: string,
     @Body() body: CreateWebhookDto,
   ) {
-    await this.visible(caller, tenantId);
     await this.checkUrl(body.url);
     const { subscription, secret } = await this.subscriptions.create(tenantId, body);
     return { ...view(subscription), secret };
@@ -84,7 +79,6 @@ export class WebhooksController {
 
   @Get()
   async list(@Caller() caller: Principal, @Param('tenantId') tenantId: string) {
-    await this.visible(caller, tenantId);
     return (await this.subscriptions.list(tenantId)).map(view);
   }
 
@@ -94,7 +88,6 @@ export class WebhooksController {
     @Param('tenantId') tenantId: string,
     @Param('webhookId') id: string,
   ) {
-    await this.visible(caller, tenantId);
     return view(await this.found(tenantId, id));
   }
 
@@ -105,7 +98,6 @@ export class WebhooksController {
     @Param('webhookId') id: string,
     @Body() body: UpdateWebhookDto,
   ) {
-    await this.visible(caller, tenantId);
     if (body.url !== undefined) await this.checkUrl(body.url);
     const updated = await this.subscriptions.update(tenantId, id, body);
     if (!updated) throw new NotFoundException('no such webhook');
@@ -119,7 +111,6 @@ export class WebhooksController {
     @Param('tenantId') tenantId: string,
     @Param('webhookId') id: string,
   ): Promise<void> {
-    await this.visible(caller, tenantId);
     if (!(await this.subscriptions.remove(tenantId, id))) {
       throw new NotFoundException('no such webhook');
     }
@@ -132,7 +123,6 @@ export class WebhooksController {
     @Param('tenantId') tenantId: string,
     @Param('webhookId') id: string,
   ) {
-    await this.visible(caller, tenantId);
     const secret = await this.subscriptions.rotateSecret(tenantId, id);
     if (!secret) throw new NotFoundException('no such webhook');
     return { id, secret };
@@ -146,7 +136,6 @@ export class WebhooksController {
     @Param('tenantId') tenantId: string,
     @Param('webhookId') id: string,
   ) {
-    await this.visible(caller, tenantId);
     await this.found(tenantId, id);
     const sub = (await this.subscriptions.forDelivery(id))!;
     const eventId = randomUUID();
@@ -199,7 +188,6 @@ export class WebhooksController {
     @Param('webhookId') id: string,
     @Query() query: ListDeliveriesQuery,
   ) {
-    await this.visible(caller, tenantId);
     await this.found(tenantId, id);
     return this.subscriptions.deliveries(tenantId, id, query.limit ?? 50);
   }
