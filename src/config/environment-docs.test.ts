@@ -1,7 +1,7 @@
 /**
  * The configuration tables cannot drift from the code: every variable the service reads
  * (Environment, the SMTP plugin's settings, the secrets read by name) is documented in the
- * README's Configuration section or the SMTP plugin's guide, and every variable the tables
+ * Configuration section of docs/operating.md or the SMTP plugin's guide, and every variable the tables
  * name is one the code reads.
  */
 import assert from 'node:assert/strict';
@@ -14,12 +14,15 @@ import { SmtpConfig } from '../../plugins/smtp/smtp.config';
 const ROOT = join(__dirname, '..', '..');
 const section = (text: string, heading: string): string => {
   const start = text.indexOf(`\n${heading}\n`);
-  assert.ok(start >= 0, `${heading} is in the README`);
+  assert.ok(start >= 0, `${heading} is in docs/operating.md`);
   const end = text.indexOf('\n## ', start + heading.length + 2);
   return text.slice(start, end < 0 ? undefined : end);
 };
 
-const readme = section(readFileSync(join(ROOT, 'README.md'), 'utf8'), '## Configuration');
+const readme = section(
+  readFileSync(join(ROOT, 'docs', 'operating.md'), 'utf8'),
+  '## Configuration',
+);
 const smtpGuide = readFileSync(join(ROOT, 'plugins', 'smtp', 'README.md'), 'utf8');
 
 /** Names in backticks in the first column of the tables of `text`. */

@@ -6,9 +6,9 @@ import { ERROR_CODES } from './error-codes';
 import { RelayError } from './relay-error';
 
 describe('error codes', () => {
-  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const readme = readFileSync(join(__dirname, '..', '..', 'docs', 'error-codes.md'), 'utf8');
 
-  it('documents every code in the README table with its SMTP reply and HTTP status', () => {
+  it('documents every code in the table of docs/error-codes.md with its SMTP reply and HTTP status', () => {
     const rows = readme
       .split('\n')
       .filter((l) => l.startsWith('| `'))

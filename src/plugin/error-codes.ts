@@ -1,6 +1,6 @@
 /**
  * The one table of stable error codes. Every code maps to an SMTP reply, an HTTP status,
- * a CLI exit code and a hint for the person who has to fix it. The README's error table
+ * a CLI exit code and a hint for the person who has to fix it. The table in docs/error-codes.md
  * is written from this list.
  */
 export type ErrorCategory =
