@@ -63,7 +63,7 @@ export class AppModule implements NestModule {
     consumer
       .apply(InboundLogin, inboundJsonBody(this.env.MAX_MESSAGE_BYTES))
       .forRoutes(INBOUND_ROUTES);
-    consumer.apply(jsonBody, rawMessageBody).forRoutes('*');
+    consumer.apply(jsonBody, rawMessageBody(this.env.MAX_MESSAGE_BYTES)).forRoutes('*');
   }
 
   static register(

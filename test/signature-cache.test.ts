@@ -66,13 +66,3 @@ describe('SignatureCache', () => {
     assert.equal(cache.size, 5);
   });
 });
-
-describe('signOnThisThread', () => {
-  for (const key of ['rsa2048', 'p256'] as const) {
-    test(`${key}: signing on the calling thread gives a signature all three verifiers accept`, async () => {
-      const signed = await signMessage(raw, ids[key], { signOnThisThread: true });
-      const results = await verifyWithAll(signed, pki);
-      for (const v of VERIFIERS) assert.ok(results[v].ok, `${v}: ${results[v].output}`);
-    });
-  }
-});

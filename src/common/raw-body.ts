@@ -6,8 +6,6 @@ import type { NextFunction, Request, Response } from 'express';
 import { json, raw } from 'express';
 import { JsonBodyRefused, verifyJsonText } from './json-limits';
 
-export const MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
-
 /** JSON bodies (certificate uploads carry base64 PKCS#12 or PEM) up to 1 MB. */
 export const MAX_JSON_BYTES = 1024 * 1024;
 
@@ -31,11 +29,9 @@ function answering(parse: Parser, limit: number, what: string) {
     });
 }
 
-export const rawMessageBody = answering(
-  raw({ type: 'message/rfc822', limit: MAX_MESSAGE_BYTES }),
-  MAX_MESSAGE_BYTES,
-  'message',
-);
+/** Raw messages up to the limit the service is configured with (MAX_MESSAGE_BYTES). */
+export const rawMessageBody = (maxMessageBytes: number) =>
+  answering(raw({ type: 'message/rfc822', limit: maxMessageBytes }), maxMessageBytes, 'message');
 
 export const jsonBody = answering(
   json({ limit: MAX_JSON_BYTES, verify: verifyJsonText }),

@@ -52,9 +52,6 @@ export interface SubmissionCredentials {
 }
 export const SUBMISSION_CREDENTIALS = Symbol('SubmissionCredentials');
 
-/** A class-validator DTO class for a transport's settings. */
-export type SettingsClass = new () => object;
-
 export interface DeliveryResult {
   /** The provider's id for the message, or the upstream SMTP reply's queue id. */
   providerMessageId?: string;

@@ -141,6 +141,7 @@ export function smtpDeliveryError(
   provider: string,
   special?: (code: number, at: string) => { message: string; permanent: boolean } | undefined,
 ): DeliveryError {
+  if (e instanceof DeliveryError) return e; // a verdict already (the egress policy's refusal)
   const err = (e ?? {}) as SmtpFailure;
   const reply = typeof err.response === 'string' ? oneLine(err.response) : undefined;
   const step = err.command ? /^(MAIL FROM|RCPT TO|[A-Z]+)/.exec(err.command)?.[0] : undefined;
@@ -187,9 +188,12 @@ export abstract class SmtpRelayTransport<S extends object> implements DeliveryTr
     return undefined;
   }
 
-  /** The failure as this transport's verdict; by default as it is, for the core to judge. */
+  /**
+   * The failure as this transport's verdict: by default the one SMTP verdict
+   * (smtpDeliveryError) every SMTP transport shares; providers add their own codes.
+   */
   protected deliveryError(e: unknown): unknown {
-    return e;
+    return smtpDeliveryError(e, 'the upstream');
   }
 
   async send(signed: Buffer, envelope: Envelope, s: S): Promise<DeliveryResult> {

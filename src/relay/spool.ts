@@ -18,7 +18,6 @@ export const MESSAGE_STATES = [
   'sent_unsigned',
 ] as const;
 export type MessageState = (typeof MESSAGE_STATES)[number];
-export const UNFINISHED: readonly MessageState[] = ['queued', 'retrying'];
 
 export interface NewMessage {
   tenantId: string;

@@ -33,11 +33,6 @@ export interface SignOptions {
    * is too far from this message's `Date:` is not reused.
    */
   cache?: SignatureCache;
-  /**
-   * Compute the signature on the calling thread instead of libuv's thread pool. Worker
-   * threads that each sign whole messages (see SigningPool) use it.
-   */
-  signOnThisThread?: boolean;
 }
 
 const identityIds = new WeakMap<SigningIdentity, string>();
@@ -153,7 +148,6 @@ export async function signMessage(
       signingTime,
       encapsulate: format === 'opaque',
       digest,
-      inline: options.signOnThisThread,
     });
     if (cacheKey) options.cache?.set(cacheKey, { cms, signingTime });
   }

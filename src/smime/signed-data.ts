@@ -90,18 +90,15 @@ function keyOptions(hash: HashName, scheme: SignatureScheme, key: crypto.KeyObje
 
 /**
  * Sign in libuv's thread pool, so that several signatures run at once on all cores while
- * this thread prepares the next messages; or, with `inline`, on this thread (for callers
- * that already run on a worker thread of their own).
+ * this thread prepares the next messages.
  */
 function sign(
   hash: HashName,
   scheme: SignatureScheme,
   data: Buffer,
   key: crypto.KeyObject,
-  inline: boolean,
 ): Promise<Buffer> {
   const options = keyOptions(hash, scheme, key);
-  if (inline) return Promise.resolve(crypto.sign(hash, data, options));
   return new Promise((resolve, reject) => {
     crypto.sign(hash, data, options, (err, signature) => (err ? reject(err) : resolve(signature)));
   });
@@ -116,8 +113,6 @@ export interface SignedDataOptions {
   encapsulate: boolean;
   /** The content digest, when the caller has it already. */
   digest?: Buffer;
-  /** Sign on the calling thread instead of libuv's thread pool. */
-  inline?: boolean;
 }
 
 /** Build a DER ContentInfo holding SignedData over `content` (given in one or more pieces). */
@@ -139,13 +134,7 @@ export async function buildSignedData(
   }
   attributes.sort(Buffer.compare); // DER SET OF order (RFC 8551 §2.5; X.690 §11.6)
   const signedAttrs = encodeDer(node(TAG.SET, ...attributes));
-  const signature = await sign(
-    options.hash,
-    options.scheme,
-    signedAttrs,
-    identity.privateKey,
-    options.inline ?? false,
-  );
+  const signature = await sign(options.hash, options.scheme, signedAttrs, identity.privateKey);
   const signerInfo = node(
     TAG.SEQUENCE,
     t.version,
