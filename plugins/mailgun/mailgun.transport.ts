@@ -12,12 +12,8 @@ import {
   type EgressPolicy,
   type Envelope,
 } from '../../src/plugin/contract';
-import { ProviderApiClient, type ApiAnswer } from '../../src/plugin/http-api';
-import {
-  apiRootOf,
-  isDocumentedRoot,
-  ProviderApiSettings,
-} from '../../src/plugin/provider-settings';
+import { RegionalApiTransport, type ApiAnswer } from '../../src/plugin/http-api';
+import { apiRootOf, ProviderApiSettings } from '../../src/plugin/provider-settings';
 import { oneLine } from '../../src/plugin/smtp-client';
 
 export const MAILGUN_API_ROOTS = {
@@ -68,31 +64,19 @@ export function mailgunFailure(answer: ApiAnswer): DeliveryError {
   return new DeliveryError(`Mailgun answered ${status}: ${meaning}`, !transient, reply);
 }
 
-export class MailgunTransport implements DeliveryTransport<MailgunDeliverySettings> {
+export class MailgunTransport
+  extends RegionalApiTransport
+  implements DeliveryTransport<MailgunDeliverySettings>
+{
   readonly id = 'mailgun';
   readonly settings = MailgunDeliverySettings;
   readonly secretFields = ['apiKey'];
-  /** A custom API root is the operator's to set; a tenant picks a region. */
-  readonly operatorFields = ['baseUrl'];
-  readonly tenantValues = { baseUrl: Object.values(MAILGUN_API_ROOTS) };
-  readonly destinationFields = [
-    { path: 'baseUrl', destination: 'provider-api', kind: 'url' },
-  ] as const;
-  private readonly api: ProviderApiClient;
 
-  /**
-   * `documented` tells whether an API root is the provider's own (default: the regions'
-   * roots); answers of any other root are kept to their status.
-   */
   constructor(
     egress: EgressPolicy,
-    private readonly o: { timeoutMs?: number; documented?: (root: string) => boolean } = {},
+    o: { timeoutMs?: number; documented?: (root: string) => boolean } = {},
   ) {
-    this.api = new ProviderApiClient(egress, o.timeoutMs);
-  }
-
-  async close(): Promise<void> {
-    this.api.close();
+    super(egress, MAILGUN_API_ROOTS, o);
   }
 
   async send(
@@ -158,9 +142,7 @@ export class MailgunTransport implements DeliveryTransport<MailgunDeliverySettin
       'Mailgun',
       mailgunApiRoot(s) + path,
       { method, body, headers: { authorization: auth, accept: 'application/json' } },
-      this.o.documented
-        ? this.o.documented(mailgunApiRoot(s))
-        : isDocumentedRoot(s, MAILGUN_API_ROOTS),
+      this.documented(mailgunApiRoot(s)),
     );
   }
 }

@@ -12,12 +12,8 @@ import {
   type EgressPolicy,
   type Envelope,
 } from '../../src/plugin/contract';
-import { ProviderApiClient, type ApiAnswer } from '../../src/plugin/http-api';
-import {
-  apiRootOf,
-  isDocumentedRoot,
-  ProviderApiSettings,
-} from '../../src/plugin/provider-settings';
+import { RegionalApiTransport, type ApiAnswer } from '../../src/plugin/http-api';
+import { apiRootOf, ProviderApiSettings } from '../../src/plugin/provider-settings';
 import { oneLine } from '../../src/plugin/smtp-client';
 
 export const SPARKPOST_API_ROOTS = {
@@ -135,31 +131,19 @@ function checkSubstitutionSafe(raw: Buffer): void {
   }
 }
 
-export class SparkPostTransport implements DeliveryTransport<SparkPostDeliverySettings> {
+export class SparkPostTransport
+  extends RegionalApiTransport
+  implements DeliveryTransport<SparkPostDeliverySettings>
+{
   readonly id = 'sparkpost';
   readonly settings = SparkPostDeliverySettings;
   readonly secretFields = ['apiKey'];
-  /** A custom API root is the operator's to set; a tenant picks a region. */
-  readonly operatorFields = ['baseUrl'];
-  readonly tenantValues = { baseUrl: Object.values(SPARKPOST_API_ROOTS) };
-  readonly destinationFields = [
-    { path: 'baseUrl', destination: 'provider-api', kind: 'url' },
-  ] as const;
-  private readonly api: ProviderApiClient;
 
-  /**
-   * `documented` tells whether an API root is the provider's own (default: the regions'
-   * roots); answers of any other root are kept to their status.
-   */
   constructor(
     egress: EgressPolicy,
-    private readonly o: { timeoutMs?: number; documented?: (root: string) => boolean } = {},
+    o: { timeoutMs?: number; documented?: (root: string) => boolean } = {},
   ) {
-    this.api = new ProviderApiClient(egress, o.timeoutMs);
-  }
-
-  async close(): Promise<void> {
-    this.api.close();
+    super(egress, SPARKPOST_API_ROOTS, o);
   }
 
   signatureFormat(s: SparkPostDeliverySettings): 'detached' | 'opaque' {
@@ -221,9 +205,7 @@ export class SparkPostTransport implements DeliveryTransport<SparkPostDeliverySe
       'SparkPost',
       sparkpostApiRoot(s) + path,
       { method, body, headers },
-      this.o.documented
-        ? this.o.documented(sparkpostApiRoot(s))
-        : isDocumentedRoot(s, SPARKPOST_API_ROOTS),
+      this.documented(sparkpostApiRoot(s)),
     );
   }
 }

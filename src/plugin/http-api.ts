@@ -100,3 +100,38 @@ export class ProviderApiClient {
     this.agents.clear();
   }
 }
+
+/**
+ * What a transport over a provider's HTTP API with regional roots shares (Mailgun,
+ * SparkPost): a custom `baseUrl` is an operator field checked by the egress policy, the
+ * regions' roots stay open to tenants, and answers of any other root are kept to their
+ * status. `documented` overrides which roots count as the provider's own (test stand-ins).
+ */
+export abstract class RegionalApiTransport {
+  readonly operatorFields = ['baseUrl'];
+  readonly destinationFields = [
+    { path: 'baseUrl', destination: 'provider-api', kind: 'url' },
+  ] as const;
+  readonly tenantValues: Readonly<Record<string, readonly unknown[]>>;
+  protected readonly api: ProviderApiClient;
+
+  constructor(
+    egress: EgressPolicy,
+    private readonly roots: Record<'us' | 'eu', string>,
+    private readonly o: { timeoutMs?: number; documented?: (root: string) => boolean } = {},
+  ) {
+    this.api = new ProviderApiClient(egress, o.timeoutMs);
+    this.tenantValues = { baseUrl: Object.values(roots) };
+  }
+
+  /** Whether `root` is one of the provider's own API roots. */
+  protected documented(root: string): boolean {
+    return this.o.documented
+      ? this.o.documented(root)
+      : Object.values(this.roots).includes(root.replace(/\/+$/, ''));
+  }
+
+  async close(): Promise<void> {
+    this.api.close();
+  }
+}

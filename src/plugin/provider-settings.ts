@@ -70,11 +70,3 @@ export function apiRootOf(
 ): string {
   return (s.baseUrl ?? roots[s.region ?? 'us']).replace(/\/+$/, '');
 }
-
-/** Whether the settings use one of the provider's documented API roots (no custom root). */
-export function isDocumentedRoot(
-  s: Pick<ProviderApiSettings, 'baseUrl'>,
-  roots: Record<'us' | 'eu', string>,
-): boolean {
-  return !s.baseUrl || Object.values(roots).includes(s.baseUrl.replace(/\/+$/, ''));
-}

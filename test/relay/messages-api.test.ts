@@ -206,7 +206,7 @@ describe('message API', () => {
     assert.equal(failed.state, 'failed');
     assert.equal(failed.attempts, 1);
     assert.equal(failed.lastError.code, 'delivery_rejected');
-    assert.match(failed.lastError.message, /answered 550 \(refused\)/);
+    assert.match(failed.lastError.message, /refused the message at DATA \(550\)/);
     assert.equal(failed.attemptLog.length, 1);
     assert.equal(failed.attemptLog[0].outcome, 'failed');
     assert.match(failed.attemptLog[0].reply, /^550 5\.1\.1 mailbox unavailable/);
