@@ -57,6 +57,26 @@ describe('listmonk postback payload', () => {
       );
     }
   });
+  test('fields listmonk adds are ignored; every problem is named at once', () => {
+    const good = postback({ subscribers: [subscriber('a@example.net', 'A')] });
+    const later = { ...good, messenger: 'postback', campaign: { ...good.campaign, archive: true } };
+    assert.equal(parsePostback(later).recipients[0].email, 'a@example.net');
+    assert.throws(
+      () =>
+        parsePostback({
+          ...good,
+          subject: undefined,
+          recipients: ['x', { uuid: 'u', email: 'no-at-sign' }],
+          attachments: [{ name: 'a', content: 'abc' }],
+        }),
+      (e: unknown) =>
+        e instanceof RelayError &&
+        e.message ===
+          'subject is required; recipients[0] must be an object; ' +
+            'recipients[1].email is not an email address: "no-at-sign"; ' +
+            'attachments[0].content must be base64',
+    );
+  });
 });
 
 describe('composing messages', () => {
