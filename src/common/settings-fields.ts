@@ -1,7 +1,7 @@
 /**
  * Settings objects with secret fields (delivery settings, platform integrations): reading
- * and writing fields by dotted path, splitting the secrets out for sealing, redacting them
- * for the API, and class-validator errors as one sentence.
+ * and writing fields by dotted path, the "[redacted]" marker, and class-validator errors as
+ * one sentence. Splitting, sealing and redacting the secrets: src/secrets/sealed-settings.
  */
 import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
@@ -49,40 +49,4 @@ export async function validated<S extends object>(cls: new () => S, plain: unkno
     throw new RelayError('invalid_request', describeValidation(errors).join('; '));
   }
   return settings;
-}
-
-/** A plain copy of `settings` without its secret fields, and the secrets by path. */
-export function splitSecrets(
-  settings: object,
-  secretFields: readonly string[],
-): { plain: Record<string, unknown>; secrets: Record<string, unknown> } {
-  const plain = JSON.parse(JSON.stringify(settings)) as Record<string, unknown>;
-  const secrets: Record<string, unknown> = {};
-  for (const path of secretFields) {
-    const v = getPath(plain, path);
-    if (v !== undefined) secrets[path] = v;
-    deletePath(plain, path);
-  }
-  return { plain, secrets };
-}
-
-/** `plain` with the secret fields at `paths` shown as "[redacted]". */
-export function redacted(
-  plain: Record<string, unknown>,
-  paths: readonly string[],
-): Record<string, unknown> {
-  const out = JSON.parse(JSON.stringify(plain)) as Record<string, unknown>;
-  for (const p of paths) setPath(out, p, REDACTED);
-  return out;
-}
-
-/** The stored plain fields and the opened secrets, as an instance of `cls` again. */
-export function joinSecrets<S extends object>(
-  cls: new () => S,
-  stored: object,
-  secrets: Record<string, unknown>,
-): S {
-  const plain = JSON.parse(JSON.stringify(stored)) as Record<string, unknown>;
-  for (const [p, v] of Object.entries(secrets)) setPath(plain, p, v);
-  return plainToInstance(cls, plain) as S;
 }

@@ -10,14 +10,10 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import type { Database } from '../database/connection';
 import { DATABASE } from '../database/database.module';
 import { MASTER_KEYS } from '../config/tokens';
-import {
-  openPrivateKey,
-  sealPrivateKey,
-  type KeyOwner,
-  type MasterKeyRing,
-} from '../secrets/key-vault';
+import type { KeyOwner, MasterKeyRing } from '../secrets/key-vault';
+import { SealedSettings } from '../secrets/sealed-settings';
 import { isUuid } from '../common/ids';
-import { joinSecrets, redacted, splitSecrets, validated } from '../common/settings-fields';
+import { validated } from '../common/settings-fields';
 import {
   PlatformRegistry,
   type Integration,
@@ -71,6 +67,17 @@ export class IntegrationStore implements IntegrationLogins {
     private readonly platforms: PlatformRegistry,
   ) {}
 
+  /**
+   * The adapter's settings with its secret fields sealed per integration. A view shows only
+   * the adapter's secret fields, and all of them when the record does not open.
+   */
+  private sealedFor(adapter: PlatformAdapter): SealedSettings<object> {
+    return new SealedSettings(adapter.settings, adapter.secretFields, this.keys, {
+      viewOnlyDeclared: true,
+      viewUnopenable: 'redact-declared',
+    });
+  }
+
   adapterFor(platform: string): PlatformAdapter {
     const a = this.platforms.get(platform);
     if (!a) {
@@ -92,15 +99,11 @@ export class IntegrationStore implements IntegrationLogins {
   ): Promise<IntegrationView & { password?: string }> {
     const settings = await validated(adapter.settings, body);
     await check(settings);
-    const { plain, secrets } = splitSecrets(settings, adapter.secretFields);
     const id = randomUUID();
-    const sealed = Object.keys(secrets).length
-      ? sealPrivateKey(
-          Buffer.from(JSON.stringify(secrets), 'utf8'),
-          integrationSecretsOwner(tenantId, id),
-          this.keys,
-        )
-      : null;
+    const { plain, sealed } = this.sealedFor(adapter).seal(
+      settings,
+      integrationSecretsOwner(tenantId, id),
+    );
     const login = adapter.inboundPath
       ? {
           username: `${adapter.platform}_${randomBytes(9).toString('base64url')}`,
@@ -190,40 +193,22 @@ export class IntegrationStore implements IntegrationLogins {
     );
   }
 
-  private secretsOf(row: Row): Record<string, unknown> {
-    if (!row.sealed_secrets) return {};
-    const owner = integrationSecretsOwner(row.tenant_id, row.id);
-    const json = openPrivateKey(Buffer.from(row.sealed_secrets), owner, this.keys);
-    try {
-      return JSON.parse(json.toString('utf8')) as Record<string, unknown>;
-    } finally {
-      json.fill(0);
-    }
-  }
-
   private open(row: Row, adapter: PlatformAdapter): Integration {
+    const owner = integrationSecretsOwner(row.tenant_id, row.id);
     return {
       id: row.id,
       tenantId: row.tenant_id,
       platform: row.platform,
-      settings: joinSecrets(adapter.settings, row.settings, this.secretsOf(row)),
+      settings: this.sealedFor(adapter).open(row.settings, row.sealed_secrets, owner),
     };
   }
 
   private view(row: Row, adapter: PlatformAdapter): IntegrationView {
-    let secretPaths: string[];
-    try {
-      secretPaths = Object.keys(this.secretsOf(row)).filter((p) =>
-        adapter.secretFields.includes(p),
-      );
-    } catch {
-      // Sealed under a master key this process no longer has: still show what is stored.
-      secretPaths = row.sealed_secrets ? [...adapter.secretFields] : [];
-    }
+    const owner = integrationSecretsOwner(row.tenant_id, row.id);
     return {
       id: row.id,
       platform: row.platform,
-      settings: redacted(row.settings, secretPaths),
+      settings: this.sealedFor(adapter).view(row.settings, row.sealed_secrets, owner),
       ...(row.username ? { username: row.username } : {}),
       createdAt: row.created_at,
     };

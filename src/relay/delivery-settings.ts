@@ -10,20 +10,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Database } from '../database/connection';
 import { DATABASE } from '../database/database.module';
 import { MASTER_KEYS } from '../config/tokens';
-import { MasterKeyRing, type KeyOwner, openPrivateKey, sealPrivateKey } from '../secrets/key-vault';
+import { MasterKeyRing, type KeyOwner } from '../secrets/key-vault';
+import { SealedSettings } from '../secrets/sealed-settings';
 import { TransportRegistry, type DeliveryTransport } from '../plugin/contract';
 import { RelayError } from '../plugin/relay-error';
-import {
-  getPath,
-  joinSecrets,
-  REDACTED,
-  redacted,
-  setPath,
-  splitSecrets,
-  validated,
-} from '../common/settings-fields';
-
-export { REDACTED };
+import { getPath, validated } from '../common/settings-fields';
 
 /** The owner of a tenant's sealed delivery secrets (the same envelope as private keys). */
 export const deliverySecretsOwner = (tenantId: string): KeyOwner => ({
@@ -115,6 +106,11 @@ export class DeliverySettings {
     }
   }
 
+  /** The transport's settings with its secret fields sealed for the tenant. */
+  private sealedFor(transport: DeliveryTransport): SealedSettings<object> {
+    return new SealedSettings(transport.settings, transport.secretFields, this.keys);
+  }
+
   transportFor(id: string): DeliveryTransport {
     const t = this.transports.get(id);
     if (!t) {
@@ -147,10 +143,8 @@ export class DeliverySettings {
     const { transport, settings } = await this.parse(await this.keepRedacted(tenantId, body));
     if (!byOperator) await this.checkOperatorFields(tenantId, transport, body);
     await this.checkDestinations(transport, body);
-    const { plain, secrets } = splitSecrets(settings, transport.secretFields);
-    const sealed = Object.keys(secrets).length
-      ? sealPrivateKey(Buffer.from(JSON.stringify(secrets), 'utf8'), ownerOf(tenantId), this.keys)
-      : null;
+    const fields = this.sealedFor(transport);
+    const { plain, sealed, secretPaths } = fields.seal(settings, ownerOf(tenantId));
     await this.db.session.query(
       `INSERT INTO delivery_settings (tenant_id, transport, settings, sealed_secrets, updated_at)
        VALUES ($1, $2, $3, $4, clock_timestamp())
@@ -159,26 +153,20 @@ export class DeliverySettings {
       [tenantId, transport.id, JSON.stringify(plain), sealed],
     );
     this.opened.delete(tenantId);
-    return this.redact(transport, plain, Object.keys(secrets));
+    return { transport: transport.id, ...fields.redact(plain, secretPaths) };
   }
 
+  /** The stored settings count only while the tenant keeps the same transport. */
   private async keepRedacted(
     tenantId: string,
     body: Record<string, unknown>,
   ): Promise<Record<string, unknown>> {
     const t = typeof body?.transport === 'string' ? this.transports.get(body.transport) : undefined;
-    if (!t || !t.secretFields.some((p) => getPath(body, p) === REDACTED)) return body;
-    const stored = await this.load(tenantId);
-    const current = stored && stored.transport === t.id ? this.open(tenantId, stored) : undefined;
-    const out = JSON.parse(JSON.stringify(body)) as Record<string, unknown>;
-    for (const p of t.secretFields) {
-      if (getPath(out, p) !== REDACTED) continue;
-      const v = current && getPath(current as Record<string, unknown>, p);
-      if (v === undefined)
-        throw new RelayError('invalid_request', `${p} has no stored value to keep`);
-      setPath(out, p, v);
-    }
-    return out;
+    if (!t) return body;
+    return this.sealedFor(t).keepRedacted(body, async () => {
+      const stored = await this.load(tenantId);
+      return stored && stored.transport === t.id ? this.open(tenantId, stored) : undefined;
+    });
   }
 
   async load(tenantId: string): Promise<StoredDelivery | undefined> {
@@ -201,26 +189,12 @@ export class DeliverySettings {
     const stored = await this.load(tenantId);
     if (!stored) return undefined;
     const transport = this.transportFor(stored.transport);
-    const secretPaths = Object.keys(this.secretsOf(tenantId, stored));
-    return this.redact(transport, stored.settings as Record<string, unknown>, secretPaths);
-  }
-
-  private redact(
-    transport: DeliveryTransport,
-    plain: Record<string, unknown>,
-    secretPaths: string[],
-  ): object {
-    return { transport: transport.id, ...redacted(plain, secretPaths) };
-  }
-
-  private secretsOf(tenantId: string, stored: StoredDelivery): Record<string, unknown> {
-    if (!stored.sealedSecrets) return {};
-    const json = openPrivateKey(stored.sealedSecrets, ownerOf(tenantId), this.keys);
-    try {
-      return JSON.parse(json.toString('utf8')) as Record<string, unknown>;
-    } finally {
-      json.fill(0);
-    }
+    const shown = this.sealedFor(transport).view(
+      stored.settings,
+      stored.sealedSecrets,
+      ownerOf(tenantId),
+    );
+    return { transport: transport.id, ...shown };
   }
 
   /** The full settings object, secrets included, for the transport (cached per version). */
@@ -229,10 +203,10 @@ export class DeliverySettings {
     const hit = this.opened.get(tenantId);
     if (hit && hit.updatedAt === version) return hit.settings;
     const transport = this.transportFor(stored.transport);
-    const settings = joinSecrets(
-      transport.settings,
+    const settings = this.sealedFor(transport).open(
       stored.settings,
-      this.secretsOf(tenantId, stored),
+      stored.sealedSecrets,
+      ownerOf(tenantId),
     );
     this.opened.set(tenantId, { updatedAt: version, settings });
     return settings;

@@ -6,7 +6,7 @@
 import type { SealedColumn } from '../secrets/rotate-master-key';
 import { Inject, Injectable } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { plainToInstance, Type } from 'class-transformer';
 import {
   IsBoolean,
   IsEmail,
@@ -22,23 +22,10 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { MASTER_KEYS } from '../config/tokens';
-import { RelayError } from '../plugin/relay-error';
 import type { Database } from '../database/connection';
 import { DATABASE } from '../database/database.module';
-import {
-  openPrivateKey,
-  sealPrivateKey,
-  type KeyOwner,
-  type MasterKeyRing,
-} from '../secrets/key-vault';
-import {
-  joinSecrets,
-  redacted,
-  REDACTED,
-  splitSecrets,
-  getPath,
-  setPath,
-} from '../common/settings-fields';
+import type { KeyOwner, MasterKeyRing } from '../secrets/key-vault';
+import { SealedSettings } from '../secrets/sealed-settings';
 
 export const SCHEDULES = ['off', 'hourly', 'daily'] as const;
 export type Schedule = (typeof SCHEDULES)[number];
@@ -140,10 +127,18 @@ export const TRANSIT_SECRETS: SealedColumn = {
 
 @Injectable()
 export class TransitSettingsStore {
+  /** Always a sealed record (the password is required); the view redacts without opening it. */
+  private readonly fields: SealedSettings<TransitCheckSettings>;
+
   constructor(
     @Inject(DATABASE) private readonly db: Database,
-    @Inject(MASTER_KEYS) private readonly keys: MasterKeyRing,
-  ) {}
+    @Inject(MASTER_KEYS) keys: MasterKeyRing,
+  ) {
+    this.fields = new SealedSettings(TransitCheckSettings, SECRET_FIELDS, keys, {
+      sealEmpty: true,
+      nothingToKeep: (p) => `${p}: there is no stored password to keep`,
+    });
+  }
 
   /** The stored settings with their secrets, or undefined. */
   async open(tenantId: string): Promise<TransitCheckSettings | undefined> {
@@ -152,16 +147,7 @@ export class TransitSettingsStore {
       [tenantId],
     );
     if (!row) return undefined;
-    const secrets = row.sealed_secrets
-      ? (JSON.parse(
-          openPrivateKey(
-            Buffer.from(row.sealed_secrets),
-            transitSecretsOwner(tenantId),
-            this.keys,
-          ).toString('utf8'),
-        ) as Record<string, unknown>)
-      : {};
-    return joinSecrets(TransitCheckSettings, row.settings, secrets);
+    return this.fields.open(row.settings, row.sealed_secrets, transitSecretsOwner(tenantId));
   }
 
   /** As the API shows them: secrets as "[redacted]". */
@@ -172,7 +158,7 @@ export class TransitSettingsStore {
     );
     if (!row) return undefined;
     return {
-      ...redacted(row.settings as Record<string, unknown>, SECRET_FIELDS),
+      ...this.fields.redact(row.settings),
       nextRunAt: row.next_run_at ? new Date(row.next_run_at).toISOString() : null,
     };
   }
@@ -181,21 +167,18 @@ export class TransitSettingsStore {
    * Store settings; a secret sent as "[redacted]" keeps the stored one. The first scheduled
    * check runs one interval from now.
    */
+  /** `settings` with a password sent as "[redacted]" replaced by the stored one. */
+  async withStoredSecrets(
+    tenantId: string,
+    settings: TransitCheckSettings,
+  ): Promise<TransitCheckSettings> {
+    const kept = await this.fields.keepRedacted(settings, () => this.open(tenantId));
+    return plainToInstance(TransitCheckSettings, kept);
+  }
+
   async save(tenantId: string, settings: TransitCheckSettings): Promise<void> {
-    const fields = settings as unknown as Record<string, unknown>;
-    if (getPath(fields, 'imap.pass') === REDACTED) {
-      const stored = await this.open(tenantId);
-      if (!stored) {
-        throw new RelayError('invalid_request', 'imap.pass: there is no stored password to keep');
-      }
-      setPath(fields, 'imap.pass', stored.imap.pass);
-    }
-    const { plain, secrets } = splitSecrets(settings, SECRET_FIELDS);
-    const sealed = sealPrivateKey(
-      Buffer.from(JSON.stringify(secrets), 'utf8'),
-      transitSecretsOwner(tenantId),
-      this.keys,
-    );
+    const kept = await this.fields.keepRedacted(settings, () => this.open(tenantId));
+    const { plain, sealed } = this.fields.seal(kept, transitSecretsOwner(tenantId));
     const every = SCHEDULE_MS[settings.schedule];
     await this.db.session.query(
       `INSERT INTO transit_check_settings (tenant_id, settings, sealed_secrets, next_run_at, updated_at)

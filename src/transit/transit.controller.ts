@@ -26,7 +26,6 @@ import { TenantsRepository } from '../tenants/tenants.repository';
 import { checkSeedMailbox, SeedMailboxError } from './seed-mailbox';
 import { TransitChecks } from './transit-checks';
 import { TransitCheckSettings, TransitSettingsStore } from './transit-settings';
-import { REDACTED } from '../common/settings-fields';
 
 @Controller('v1/tenants/:tenantId')
 @UseGuards(BearerGuard, TenantScope)
@@ -45,15 +44,9 @@ export class TransitController {
     @Param('tenantId') tenantId: string,
     @Body() body: TransitCheckSettings,
   ) {
-    const imap = { ...body.imap };
-    if (imap.pass === REDACTED) {
-      const stored = await this.settings.open(tenantId);
-      if (!stored)
-        throw new RelayError('invalid_request', 'imap.pass: there is no stored password to keep');
-      imap.pass = stored.imap.pass;
-    }
+    const settings = await this.settings.withStoredSecrets(tenantId, body);
     try {
-      await checkSeedMailbox(Object.assign(body.imap, imap), {
+      await checkSeedMailbox(settings.imap, {
         allowPrivate: this.env.IMAP_ALLOW_PRIVATE,
         timeoutMs: 15_000,
       });
@@ -61,7 +54,7 @@ export class TransitController {
       if (e instanceof SeedMailboxError) throw new RelayError('invalid_request', e.message);
       throw e;
     }
-    await this.settings.save(tenantId, body);
+    await this.settings.save(tenantId, settings);
     return this.settings.view(tenantId);
   }
 
