@@ -182,6 +182,22 @@ export class Environment {
   @Min(0.1)
   RECOVERY_INTERVAL_SECONDS = 60;
 
+  /**
+   * The core's deadline on one hand-over to the upstream (a transport's send), in seconds.
+   * Past it the attempt is deferred and retried; the upstream may still have taken the
+   * message, so the retry can duplicate it. Transports time out on their own well before.
+   */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(1)
+  DELIVERY_DEADLINE_SECONDS = 300;
+
+  /** The core's deadline on one platform feedback call (listmonk, Mautic), in seconds. */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(1)
+  PLATFORM_CALLBACK_DEADLINE_SECONDS = 60;
+
   /** How long a worker holds a job before another may take it over (after a crash), in seconds. */
   @Type(() => Number)
   @IsNumber()

@@ -22,6 +22,7 @@ import { FeedbackError, PlatformRegistry, type FailedMessage } from '../plugin/c
 import { isRecipientRefusal } from '../relay/delivery-errors';
 import { IntegrationStore } from './integration-store';
 import { PlatformHttp } from './platform-http';
+import { withDeadline } from '../common/deadline';
 
 export const FEEDBACK_ATTEMPTS = 15;
 
@@ -36,6 +37,7 @@ export class FeedbackSink implements EventSink, OnModuleInit {
   readonly name = 'feedback';
   readonly maxAttempts = FEEDBACK_ATTEMPTS;
   readonly initialRetryMs: number;
+  private readonly deadlineMs: number;
   private readonly log = new Logger('PlatformFeedback');
 
   constructor(
@@ -47,6 +49,7 @@ export class FeedbackSink implements EventSink, OnModuleInit {
     private readonly http: PlatformHttp,
   ) {
     this.initialRetryMs = env.FEEDBACK_RETRY_INITIAL_SECONDS * 1000;
+    this.deadlineMs = env.PLATFORM_CALLBACK_DEADLINE_SECONDS * 1000;
   }
 
   onModuleInit(): void {
@@ -119,7 +122,11 @@ export class FeedbackSink implements EventSink, OnModuleInit {
     }
     const where = `${platform} ${integrationId}, message ${failure.messageId}`;
     try {
-      const done = await adapter.onMessageFailed(failure, integration, this.http);
+      const done = await withDeadline(
+        adapter.onMessageFailed(failure, integration, this.http),
+        this.deadlineMs,
+        `the ${platform} plugin's feedback`,
+      );
       await this.logAttempt(integrationId, e, attempt, 'done', done);
       this.log.log(`${where}: ${done}`);
       return { result: 'delivered' };

@@ -6,6 +6,7 @@
  *   - anything else unknown is transient: retrying is safe, giving up early loses mail.
  */
 import { DeliveryError } from '../plugin/contract';
+import { DeadlineExceeded } from '../common/deadline';
 
 export interface ClassifiedFailure {
   permanent: boolean;
@@ -44,6 +45,12 @@ const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim().slice(0, 50
 export function classifyDeliveryError(e: unknown): ClassifiedFailure {
   if (e instanceof DeliveryError) {
     return { permanent: e.permanent, message: oneLine(e.message), reply: e.reply };
+  }
+  if (e instanceof DeadlineExceeded) {
+    return {
+      permanent: false,
+      message: `${e.message}; tried again later (the upstream may have taken it meanwhile)`,
+    };
   }
   const err = (e ?? {}) as SmtpLikeError;
   const reply = typeof err.response === 'string' ? oneLine(err.response) : undefined;

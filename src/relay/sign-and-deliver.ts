@@ -14,34 +14,20 @@ import { Metrics } from '../health/metrics';
 import { RecentBodies } from './recent-bodies';
 import { DkimKeys } from '../dkim/dkim-keys';
 import { dkimSign } from '../dkim/dkim-signer';
-import { Spool, type AttemptOutcome, type MessageForDelivery } from './spool';
+import { Spool, type MessageForDelivery } from './spool';
 import { SigningIdentities } from './signing-identities';
 import { DeliverySettings } from './delivery-settings';
 import { classifyDeliveryError } from './delivery-errors';
-import { nextAttemptAt, retryPolicyFrom, type RetryPolicy } from '../queue/backoff';
+import { retryPolicyFrom, type RetryPolicy } from '../queue/backoff';
+import { withDeadline } from '../common/deadline';
+import { decideAttempt, DONE, type AttemptResult, type AttemptStep } from './attempt-outcome';
 import { UnsubscribeLinks, unsubscribeBase } from '../unsubscribe/unsubscribe-links';
 import { publicUrl } from '../config/environment';
 
 /** Message meta asking the worker to keep the bytes it hands to the upstream. */
 export const KEEP_SENT_COPY = 'keepSentCopy';
 
-/** What the queue should do next with the message's job. */
-export type AttemptResult = { done: true } | { done: false; retryAt: Date };
-
-const DONE: AttemptResult = { done: true };
-
-function eventData(
-  m: MessageForDelivery,
-  error?: { code: string; message: string; reply?: string },
-) {
-  return {
-    tenantId: m.tenantId,
-    messageId: m.id,
-    from: m.fromAddress,
-    recipients: m.envelope.to,
-    ...(error ? { error } : {}),
-  };
-}
+export type { AttemptResult };
 
 /**
  * Why a message goes out unsigned: the tenant listed its recipients' domain as `unsigned`,
@@ -50,11 +36,24 @@ function eventData(
 const unsignedReason = (m: MessageForDelivery): 'recipient_policy' | 'no_certificate' =>
   m.signingMode === 'unsigned' ? 'recipient_policy' : 'no_certificate';
 
+/** The transport and opened settings of the message's tenant. */
+interface Upstream {
+  transport: DeliveryTransport;
+  settings: object;
+}
+
+/** The bytes to hand over, and why they carry no signature when they do not. */
+interface Prepared {
+  bytes: Buffer;
+  unsigned?: 'recipient_policy' | 'no_certificate';
+}
+
 @Injectable()
 export class SignAndDeliver {
   private readonly log = new Logger('SignAndDeliver');
   private readonly policy: RetryPolicy;
   private readonly unsubscribeBase: string;
+  private readonly sendDeadlineMs: number;
   /** One signature serves every message whose signed part is byte-identical. */
   private readonly signatures = new SignatureCache();
 
@@ -70,185 +69,149 @@ export class SignAndDeliver {
   ) {
     this.policy = retryPolicyFrom(env);
     this.unsubscribeBase = unsubscribeBase(env, publicUrl(env));
+    this.sendDeadlineMs = env.DELIVERY_DEADLINE_SECONDS * 1000;
   }
 
+  /**
+   * One attempt: load the message, open its upstream, sign, send, and record the verdict
+   * ({@link decideAttempt}). Database and other unexpected trouble throws: the job is retried.
+   */
   async attempt(messageId: string, now = new Date()): Promise<AttemptResult> {
+    const m = await this.load(messageId, now);
+    if (!m) return DONE; // final already
+    const base = { attempt: m.attempts + 1, startedAt: now };
+    const step = await this.run(m, now);
+    const { record, result } = decideAttempt(m, step, base, this.policy);
+    this.metrics.attempts.inc({ outcome: record.outcome });
+    await this.spool.record(m, record);
+    if (record.outcome === 'failed') {
+      this.log.warn(`message ${m.id} failed: [${record.errorCode}] ${record.errorMessage}`);
+    }
+    return result;
+  }
+
+  /** The message with its body (from memory when intake just kept it), unless it is final. */
+  private async load(messageId: string, now: Date): Promise<MessageForDelivery | undefined> {
     const cached = this.bodies.take(messageId);
     const m = await this.spool.forDelivery(messageId, now, !cached);
-    if (!m || (m.state !== 'queued' && m.state !== 'retrying')) return DONE; // final already
+    if (!m || (m.state !== 'queued' && m.state !== 'retrying')) return undefined;
     if (cached) m.raw = cached;
-    const attempt = m.attempts + 1;
-    const base = { attempt, startedAt: now };
-    if (!m.raw) {
-      return this.finish(m, {
-        ...base,
-        outcome: 'failed',
-        ...this.failure('internal_error', 'the message body is gone'),
-      });
-    }
-    if (!m.delivery) {
-      return this.defer(m, base, 'delivery_not_configured', 'the tenant has no upstream');
-    }
-    let transport: DeliveryTransport;
-    let settings: object;
+    return m;
+  }
+
+  /** The steps in order; the first that cannot go on says how the attempt ends. */
+  private async run(m: MessageForDelivery, now: Date): Promise<AttemptStep> {
+    if (!m.raw) return { kind: 'body_gone' };
+    if (!m.delivery) return { kind: 'no_upstream' };
+    let upstream: Upstream;
     try {
-      transport = this.delivery.transportFor(m.delivery.transport);
-      settings = this.delivery.open(m.tenantId, m.delivery);
+      upstream = this.upstream(m);
     } catch (e) {
       // An unknown transport, or secrets sealed under a master key this process lacks.
       if (!(e instanceof RelayError)) throw e;
-      const error = { code: e.code, message: `the delivery settings cannot be used: ${e.message}` };
-      return this.finish(m, {
-        ...base,
-        outcome: 'failed',
-        errorCode: error.code,
-        errorMessage: error.message,
-        event: { type: 'message.delivery_failed', data: eventData(m, error) },
-      });
+      return { kind: 'settings_unusable', code: e.code, message: e.message };
     }
-    let signed: Buffer;
-    let unsigned = false;
+    let prepared: Prepared;
     try {
-      const identity =
-        m.certificateId && m.signingMode !== 'unsigned'
-          ? await this.identities.get(m.tenantId, m.certificateId)
-          : undefined;
-      if (m.signingMode === 'unsigned') {
-        signed = m.raw; // the tenant's rule for these recipients' domain
-        unsigned = true;
-      } else if (identity) {
-        signed = await signMessage(m.raw, identity, {
-          now,
-          cache: this.signatures,
-          format: m.signingMode ?? transport.signatureFormat?.(settings) ?? 'detached',
-        });
-      } else if (m.signingPolicy === 'prefer') {
-        signed = m.raw;
-        unsigned = true;
-      } else {
-        throw new RelayError(
-          'no_certificate',
-          `no valid certificate of this tenant covers ${m.fromAddress}`,
-        );
-      }
-      // A List-Unsubscribe field the provider would re-encode is shortened first (outside
-      // the S/MIME signature, inside DKIM's).
-      const limit = transport.listUnsubscribeLimit?.(settings);
-      if (limit) {
-        signed = await this.unsubscribe.shorten(
-          m.tenantId,
-          m.id,
-          signed,
-          limit,
-          this.unsubscribeBase,
-        );
-      }
-      // DKIM last, over the final bytes, so it covers the S/MIME structure as sent. Only
-      // when the key's domain aligns with From (else DMARC would ignore it): see DkimKeys.
-      const dkimKey = await this.dkim.signingKeyFor(m.tenantId, m.fromAddress, m.dkimUpdatedAt);
-      if (dkimKey) {
-        signed = dkimSign(signed, dkimKey, now, transport.rewrittenHeaders?.(settings) ?? []);
-      }
+      prepared = await this.prepare(m, m.raw, upstream, now);
     } catch (e) {
-      if (!(e instanceof RelayError)) throw e; // database or other trouble: the job is retried
+      if (!(e instanceof RelayError)) throw e;
       this.metrics.signatures.inc({ outcome: e.code });
-      const error = { code: e.code, message: e.message };
-      return this.finish(m, {
-        ...base,
-        outcome: 'failed',
-        errorCode: e.code,
-        errorMessage: e.message,
-        event: { type: 'message.signing_failed', data: eventData(m, error) },
-      });
+      return { kind: 'signing_failed', code: e.code, message: e.message };
     }
-    this.metrics.signatures.inc({ outcome: unsigned ? `unsigned_${unsignedReason(m)}` : 'signed' });
-    // A transit check compares the copy that arrives with exactly these bytes.
-    if (m.meta[KEEP_SENT_COPY]) await this.spool.keepSentCopy(m.id, signed);
-    try {
-      const result = await transport.send(signed, m.envelope, settings);
-      const outcome = unsigned ? 'sent_unsigned' : 'delivered';
-      if (m.attempts === 0)
-        this.metrics.deliveryLatency.observe((Date.now() - m.createdAt.getTime()) / 1000);
-      return this.finish(m, {
-        ...base,
-        outcome,
-        reply: result.response,
-        providerMessageId: result.providerMessageId,
-        event: unsigned
-          ? {
-              type: 'message.sent_unsigned',
-              data: { ...eventData(m), reason: unsignedReason(m) },
-            }
-          : m.wantsDeliveredEvent
-            ? { type: 'message.delivered', data: eventData(m) }
-            : undefined,
-      });
-    } catch (e) {
-      const failure = classifyDeliveryError(e);
-      if (failure.permanent) {
-        const error = { code: 'delivery_rejected', message: failure.message, reply: failure.reply };
-        return this.finish(m, {
-          ...base,
-          outcome: 'failed',
-          errorCode: error.code,
-          errorMessage: failure.message,
-          reply: failure.reply,
-          event: { type: 'message.delivery_failed', data: eventData(m, error) },
-        });
-      }
-      return this.defer(m, base, 'delivery_deferred', failure.message, failure.reply);
-    }
-  }
-
-  private failure(code: string, message: string) {
-    return { errorCode: code, errorMessage: message };
-  }
-
-  /** A transient failure: try again later, or fail when the retry period is over. */
-  private async defer(
-    m: MessageForDelivery,
-    base: { attempt: number; startedAt: Date },
-    code: string,
-    message: string,
-    reply?: string,
-  ): Promise<AttemptResult> {
-    const at = nextAttemptAt(base.attempt, m.retryPeriodFrom, base.startedAt, this.policy);
-    if (!at) {
-      const error = {
-        code: 'delivery_expired',
-        message: `gave up after ${base.attempt} attempts: ${message}`,
-        reply,
-      };
-      return this.finish(m, {
-        ...base,
-        outcome: 'failed',
-        errorCode: error.code,
-        errorMessage: error.message,
-        reply,
-        event: { type: 'message.delivery_failed', data: eventData(m, error) },
-      });
-    }
-    await this.record(m, {
-      ...base,
-      outcome: 'retry',
-      errorCode: code,
-      errorMessage: message,
-      reply,
-      nextAttemptAt: at,
+    this.metrics.signatures.inc({
+      outcome: prepared.unsigned ? `unsigned_${prepared.unsigned}` : 'signed',
     });
-    return { done: false, retryAt: at };
+    // A transit check compares the copy that arrives with exactly these bytes.
+    if (m.meta[KEEP_SENT_COPY]) await this.spool.keepSentCopy(m.id, prepared.bytes);
+    return this.send(m, prepared, upstream);
   }
 
-  private async finish(m: MessageForDelivery, o: AttemptOutcome): Promise<AttemptResult> {
-    await this.record(m, o);
-    if (o.outcome === 'failed') {
-      this.log.warn(`message ${m.id} failed: [${o.errorCode}] ${o.errorMessage}`);
+  private upstream(m: MessageForDelivery): Upstream {
+    const stored = m.delivery!;
+    return {
+      transport: this.delivery.transportFor(stored.transport),
+      settings: this.delivery.open(m.tenantId, stored),
+    };
+  }
+
+  /** S/MIME (or the tenant's reason not to), a shortened List-Unsubscribe, then DKIM. */
+  private async prepare(
+    m: MessageForDelivery,
+    raw: Buffer,
+    { transport, settings }: Upstream,
+    now: Date,
+  ): Promise<Prepared> {
+    let prepared = await this.smime(m, raw, transport, settings, now);
+    // A List-Unsubscribe field the provider would re-encode is shortened first (outside
+    // the S/MIME signature, inside DKIM's).
+    const limit = transport.listUnsubscribeLimit?.(settings);
+    if (limit) {
+      const bytes = await this.unsubscribe.shorten(
+        m.tenantId,
+        m.id,
+        prepared.bytes,
+        limit,
+        this.unsubscribeBase,
+      );
+      prepared = { ...prepared, bytes };
     }
-    return DONE;
+    // DKIM last, over the final bytes, so it covers the S/MIME structure as sent. Only
+    // when the key's domain aligns with From (else DMARC would ignore it): see DkimKeys.
+    const dkimKey = await this.dkim.signingKeyFor(m.tenantId, m.fromAddress, m.dkimUpdatedAt);
+    if (dkimKey) {
+      const omit = transport.rewrittenHeaders?.(settings) ?? [];
+      prepared = { ...prepared, bytes: dkimSign(prepared.bytes, dkimKey, now, omit) };
+    }
+    return prepared;
   }
 
-  private async record(m: MessageForDelivery, o: AttemptOutcome): Promise<void> {
-    this.metrics.attempts.inc({ outcome: o.outcome });
-    await this.spool.record(m, o);
+  /** Fails closed: unsigned only by the tenant's rule for the domain or its `prefer` policy. */
+  private async smime(
+    m: MessageForDelivery,
+    raw: Buffer,
+    transport: DeliveryTransport,
+    settings: object,
+    now: Date,
+  ): Promise<Prepared> {
+    if (m.signingMode === 'unsigned') return { bytes: raw, unsigned: unsignedReason(m) };
+    const identity = m.certificateId
+      ? await this.identities.get(m.tenantId, m.certificateId)
+      : undefined;
+    if (identity) {
+      const format = m.signingMode ?? transport.signatureFormat?.(settings) ?? 'detached';
+      return { bytes: await signMessage(raw, identity, { now, cache: this.signatures, format }) };
+    }
+    if (m.signingPolicy === 'prefer') return { bytes: raw, unsigned: unsignedReason(m) };
+    throw new RelayError(
+      'no_certificate',
+      `no valid certificate of this tenant covers ${m.fromAddress}`,
+    );
+  }
+
+  /** The hand-over, within the core's deadline; any failure is classified, never thrown. */
+  private async send(
+    m: MessageForDelivery,
+    prepared: Prepared,
+    { transport, settings }: Upstream,
+  ): Promise<AttemptStep> {
+    try {
+      const result = await withDeadline(
+        transport.send(prepared.bytes, m.envelope, settings),
+        this.sendDeadlineMs,
+        `the ${transport.id} transport`,
+      );
+      if (m.attempts === 0) {
+        this.metrics.deliveryLatency.observe((Date.now() - m.createdAt.getTime()) / 1000);
+      }
+      return {
+        kind: 'sent',
+        unsigned: prepared.unsigned,
+        response: result.response,
+        providerMessageId: result.providerMessageId,
+      };
+    } catch (e) {
+      return { kind: 'send_failed', ...classifyDeliveryError(e) };
+    }
   }
 }

@@ -273,3 +273,37 @@ describe('delivery when the retry period runs out', () => {
     assert.equal(sink.messages.length, 0);
   });
 });
+
+describe('the core deadline on a hand-over', () => {
+  let app: TestApp;
+  before(async () => {
+    app = await startApp({ ...QUICK_RETRIES, DELIVERY_DEADLINE_SECONDS: '1' });
+  });
+  after(async () => {
+    await app?.close();
+  });
+
+  test('an upstream that answers after the deadline gets a retry, and the duplicate is visible', async () => {
+    const sink = await startSink({ delayMs: 3_000 });
+    sinks.push(sink);
+    const tenant = await setupTenant(app, sink.port);
+    const [id] = await submitAll(app, tenant, ['slow-1']);
+
+    const deferred = await reaches(app, tenant, id, 'retrying', (v) => v.attempts >= 1);
+    assert.equal(deferred.lastError.code, 'delivery_deferred');
+    assert.match(
+      deferred.lastError.message,
+      /^the smtp transport did not finish within 1 s; tried again later \(the upstream may have taken it meanwhile\)$/,
+    );
+    sink.delayMs = 0; // the upstream is quick again
+    const m = await reaches(app, tenant, id, 'delivered');
+    assert.equal(m.attemptLog[0].outcome, 'retry');
+    assert.equal(m.attemptLog.at(-1).outcome, 'delivered');
+    // The slow first hand-over still landed: the retry is the duplicate the docs warn of.
+    await sink.waitFor(2, 10_000);
+    assert.deepEqual(
+      sink.messages.map((s) => markerOf(s.raw)),
+      ['slow-1', 'slow-1'],
+    );
+  });
+});
