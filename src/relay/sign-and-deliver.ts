@@ -161,7 +161,7 @@ export class SignAndDeliver {
     const dkimKey = await this.dkim.signingKeyFor(m.tenantId, m.fromAddress, m.dkimUpdatedAt);
     if (dkimKey) {
       const omit = transport.rewrittenHeaders?.(settings) ?? [];
-      prepared = { ...prepared, bytes: dkimSign(prepared.bytes, dkimKey, now, omit) };
+      prepared = { ...prepared, bytes: await dkimSign(prepared.bytes, dkimKey, now, omit) };
     }
     return prepared;
   }

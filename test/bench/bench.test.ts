@@ -31,7 +31,7 @@ test(
     assert.deepEqual(r.settings.keys, ['RSA-2048', 'P-256']);
     assert.ok(r.machine.node.startsWith('v') && r.machine.cpuCount > 0);
     const sections = new Set(r.measurements.map((m) => m.section));
-    assert.deepEqual([...sections].sort(), ['cache', 'engine', 'peers', 'raw', 'scaling']);
+    assert.deepEqual([...sections].sort(), ['cache', 'dkim', 'engine', 'peers', 'raw', 'scaling']);
 
     for (const m of r.measurements) {
       const label = `${m.subject} ${m.key ?? ''} ${m.bytes} B`;
@@ -50,6 +50,9 @@ test(
       assert.ok(m.check && !m.check.startsWith('BAD'), `${label}: output check ${m.check}`);
       if (m.subject === 'engine' || m.section === 'cache' || m.section === 'raw') {
         assert.equal(m.check, 'ok', label);
+      }
+      if (m.section === 'dkim') {
+        assert.equal(m.check, m.subject.startsWith('dkimSign') ? 'signed' : 'same hash', label);
       }
       if ((m.section === 'peers' || m.section === 'cache') && m.key) {
         positive(m.vsEngine, `${label} vs engine`);
@@ -70,7 +73,13 @@ test(
     assert.equal(scaling.length, 6, '3 sizes besides 20 KB, two keys');
 
     const text = renderReport(r);
-    for (const heading of ['1–2. Engine vs raw', '3. Body-size', '4. Cache hits', '5. Peers']) {
+    for (const heading of [
+      '1–2. Engine vs raw',
+      '3. Body-size',
+      '4. Cache hits',
+      '5. Peers',
+      '6. DKIM',
+    ]) {
       assert.ok(text.includes(heading), heading);
     }
     assert.match(text, /engine\/raw ≥ 0\.80: (PASS|MISS)/);

@@ -12,7 +12,9 @@ import {
   type HashName,
   type SigningIdentity,
 } from '../../src';
+import { dkimSign, relaxedBodyHash } from '../../src/dkim/dkim-signer';
 import { newsletter20k, newsletterOfSize } from '../fixtures/newsletters';
+import { literalRelaxedBody } from '../helpers/dkim-reference';
 import type { TestIdentity, TestPki } from '../helpers/pki';
 import { nodemailerMessage, nodemailerSigner, opensslSigner, pkijsSigner } from './peers';
 import {
@@ -233,6 +235,50 @@ export function planTasks(s: Settings, pki: TestPki): Plan {
         check: verifyOutput,
       }));
     }
+  }
+  // 6: DKIM over the signed message: the body hash, the former line-by-line code as the
+  // baseline, and a whole signature (RSA-2048 on the thread pool).
+  if (has('dkim')) {
+    const base = { section: 'dkim' as const, key: null, hash: 'sha256' as const, concurrency: 1 };
+    const sizes = s.quick ? [20 * KB] : [20 * KB, 2048 * KB];
+    for (const n of sizes) {
+      const body = rawOfSize(n);
+      const want = crypto.createHash('sha256').update(literalRelaxedBody(body)).digest('base64');
+      const same = (out: unknown) => (out === want ? 'same hash' : 'BAD: a different hash');
+      const baseline = { ...base, bytes: body.length, note: 'baseline' };
+      add(
+        `DKIM body hash, line by line ${sizeLabel(n)}`,
+        { ...baseline, subject: 'line by line' },
+        async () => ({
+          op: async () =>
+            crypto.createHash('sha256').update(literalRelaxedBody(body)).digest('base64'),
+          check: same,
+        }),
+      );
+      const onePass = { ...base, bytes: body.length, subject: 'one pass' };
+      add(`DKIM body hash, one pass ${sizeLabel(n)}`, onePass, async () => ({
+        op: async () => relaxedBodyHash(body),
+        check: same,
+      }));
+    }
+    const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const key = {
+      domain: 'example.com',
+      selector: 'bench',
+      algorithm: 'rsa-sha256' as const,
+      privateKey,
+    };
+    const m = {
+      ...base,
+      subject: 'dkimSign RSA-2048',
+      bytes: raw20k.length,
+      concurrency: s.concurrency,
+    };
+    add('dkimSign RSA-2048 20 KB', m, async () => ({
+      op: () => dkimSign(raw20k, key),
+      check: (out) =>
+        (out as Buffer).subarray(0, 15).toString() === 'DKIM-Signature:' ? 'signed' : 'BAD',
+    }));
   }
   return { tasks, engine20k, raw, hashOf };
 }

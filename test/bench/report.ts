@@ -81,7 +81,7 @@ export function renderReport(r: BenchResult): string {
   const noteProblems = (label: string, m: Measurement | undefined): void => {
     if (!m) return;
     if (!m.ok) problems.push(`${label}: n/a (${m.error ?? 'failed'})`);
-    else if (m.check && m.check !== 'ok' && m.check !== 'unsigned')
+    else if (m.check && !['ok', 'unsigned', 'same hash', 'signed'].includes(m.check))
       problems.push(`${label}: output check: ${m.check}`);
   };
   const byId = (id: string | undefined): Measurement | undefined =>
@@ -156,6 +156,29 @@ export function renderReport(r: BenchResult): string {
     // prettier-ignore
     out.push(table(['peer', 'key', '>in flight', '>msg/s', '>vs engine', '>CPU µs/msg', '>cores',
       '>other', 'output', 'note'], rows));
+  }
+
+  const dkim = r.measurements.filter((m) => m.section === 'dkim');
+  if (dkim.length > 0) {
+    out.push(
+      '',
+      '6. DKIM — the relaxed body hash (one pass vs the former line-by-line code, one at a time) ' +
+        'and a whole DKIM signature; "vs baseline" = ÷ line by line, same size',
+    );
+    const rows = dkim.map((m) => {
+      noteProblems(`dkim ${m.subject}`, m);
+      const baseline = dkim.find((b) => b.subject === 'line by line' && b.bytes === m.bytes);
+      const ratio =
+        m.subject === 'one pass' && m.ok && baseline?.ok
+          ? (m.opsPerSec ?? 0) / (baseline.opsPerSec ?? 1)
+          : undefined;
+      // prettier-ignore
+      return [m.subject, sizeLabel(m.bytes), String(m.concurrency), ops(m), times(ratio), cpu(m),
+        cores(m), other(m), m.ok ? (m.check ?? '') : `n/a (${m.error ?? 'failed'})`];
+    });
+    // prettier-ignore
+    out.push(table(['what', 'message', '>in flight', '>op/s', '>vs baseline', '>CPU µs/op', '>cores',
+      '>other', 'output'], rows));
   }
 
   const busy = r.measurements.filter((m) => (m.backgroundCores ?? 0) > BUSY);

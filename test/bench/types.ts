@@ -8,8 +8,15 @@ export const ALL_KEYS: readonly KeyName[] = ['RSA-2048', 'RSA-3072', 'P-256', 'P
 /** Keys of the scaling, cache and peer sections (when enabled in `keys`). */
 export const FOCUS_KEYS: readonly KeyName[] = ['RSA-2048', 'P-256'];
 
-export type Section = 'engine' | 'raw' | 'scaling' | 'cache' | 'peers';
-export const ALL_SECTIONS: readonly Section[] = ['engine', 'raw', 'scaling', 'cache', 'peers'];
+export type Section = 'engine' | 'raw' | 'scaling' | 'cache' | 'peers' | 'dkim';
+export const ALL_SECTIONS: readonly Section[] = [
+  'engine',
+  'raw',
+  'scaling',
+  'cache',
+  'peers',
+  'dkim',
+];
 
 /** The end-to-end relay benchmark (relay-bench.ts): run only when asked for by name. */
 export const RELAY_SECTION = 'relay';

@@ -167,7 +167,7 @@ describe('Amazon SES: Date and Message-ID replaced in transit', { timeout: 180_0
     };
     const p = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
     published.set('control._domainkey.example.com', `v=DKIM1; k=rsa; p=${p}`);
-    const signed = dkimSign(newsletter('control', new Date()), key);
+    const signed = await dkimSign(newsletter('control', new Date()), key);
     assert.deepEqual(await dkimResult(signed), ['pass'], 'passes before transit');
     const afterSes = sesTransit(signed, 'x', 'eu-west-1', new Date(Date.now() + 5000));
     const [result] = await dkimResult(afterSes);
@@ -313,7 +313,7 @@ describe('SendGrid: long List-Unsubscribe fields re-encoded in transit', { timeo
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const key: DkimSigningKey = { domain: 'example.com', selector: 'sgcontrol', algorithm: 'rsa-sha256', privateKey };
     published.set('sgcontrol._domainkey.example.com', `v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`);
-    const signed = dkimSign(listmonkNewsletter('sg-control'), key);
+    const signed = await dkimSign(listmonkNewsletter('sg-control'), key);
     assert.deepEqual(await dkimResult(signed), ['pass']);
     const delivered = sendgridTransit(signed);
     assert.match(delivered.toString('latin1'), /^List-Unsubscribe: =\?UTF-8\?Q\?/m);
