@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
+import { AdminClient } from '../../src/demo/admin-client';
 import { freePort } from '../helpers/ports';
 import { createTestDatabase } from '../helpers/postgres';
 import { testRedis } from '../helpers/redis';
@@ -82,6 +83,7 @@ export async function startRelay(o: { profile: boolean }): Promise<RelayProcess>
   const [httpPort, smtpPort] = [await freePort(), await freePort()];
   const adminToken = randomBytes(24).toString('hex');
   const url = `http://127.0.0.1:${httpPort}`;
+  const admin = new AdminClient(url, adminToken);
   const bin = resolve(ROOT, 'bin', 'smime-relay.js');
   if (existsSync(resolve(ROOT, 'dist', 'src', 'cli', 'main.js'))) {
     process.stderr.write('note: dist/ exists, so the relay runs the built code, not src/\n');
@@ -149,22 +151,8 @@ export async function startRelay(o: { profile: boolean }): Promise<RelayProcess>
     output,
     alive: () => child.exitCode === null && child.signalCode === null,
     async api(method, path, body) {
-      const res = await fetch(url + path, {
-        method,
-        headers: {
-          authorization: `Bearer ${adminToken}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
-      return { status: res.status, json, text };
+      const { status, json, text } = await admin.send(method, path, { body });
+      return { status, json, text };
     },
     startProfile: () => ask(child, { profile: 'start' }, 'started'),
     stopProfile: (file) => ask(child, { profile: 'stop', file }, 'stopped'),

@@ -13,6 +13,7 @@ import { migrate } from '../../src/database/migrator';
 import { createTestDatabase } from '../helpers/postgres';
 import { MasterKeyRing } from '../../src/secrets/key-vault';
 import { prepareHttpApp } from '../../src/common/http-app';
+import { AdminClient } from '../../src/demo/admin-client';
 import { randomBytes } from 'node:crypto';
 import type { Role } from '../../src/plugin/contract';
 import { testRedis } from '../helpers/redis';
@@ -88,6 +89,8 @@ export async function startApp(
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
+  // No token of its own: each call names one (or none, to see the 401).
+  const client = new AdminClient(url);
   return {
     url,
     masterKey,
@@ -95,25 +98,16 @@ export async function startApp(
     db,
     logs,
     async request(method, path, opts = {}) {
-      const headers: Record<string, string> = {};
-      if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-      let body: string | undefined;
-      if (opts.raw !== undefined) {
-        body = opts.raw;
-        headers['content-type'] = opts.contentType ?? 'application/json';
-      } else if (opts.body !== undefined) {
-        body = JSON.stringify(opts.body);
-        headers['content-type'] = 'application/json';
-      }
-      const res = await fetch(url + path, { method, headers, body });
-      const text = await res.text();
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
-      return { status: res.status, json, text };
+      const { status, json, text } = await client.send(method, path, {
+        token: opts.token,
+        body: opts.body,
+        raw: opts.raw,
+        headers:
+          opts.raw !== undefined && opts.contentType !== undefined
+            ? { 'content-type': opts.contentType }
+            : {},
+      });
+      return { status, json, text };
     },
     databaseUrl: testDb.url,
     smtpPort: app.get(SmtpLifecycle).server?.ports.submission,
