@@ -16,6 +16,7 @@ import {
   type TestPki,
 } from './helpers/pki';
 import { runOk } from './helpers/pki-exec';
+import { createChainPki } from './helpers/chain-pki';
 import { verifyWithOpenssl } from './helpers/verifiers';
 import { seededBytes } from './fixtures/newsletter-parts';
 import { fromProblemInputs, malformedInputs } from './fixtures/newsletters';
@@ -149,6 +150,20 @@ describe('identity errors', () => {
   expectCode('an EC key with an RSA certificate', 'key_mismatch', () =>
     loadSigningIdentity({ certificate: pem('rsa2048').certPem, privateKey: pem('p256').keyPem }),
   );
+
+  expectCode('an intermediate that is not a CA certificate', 'chain_broken', async () => {
+    const chains = await createChainPki();
+    try {
+      const { made } = chains;
+      return loadSigningIdentity({
+        certificate: made.leafNotCa.pem,
+        privateKey: made.leafNotCa.keyPem,
+        chain: made.notCa.pem,
+      });
+    } finally {
+      await chains.remove();
+    }
+  });
 
   expectCode('RSA-1024 (PEM)', 'weak_key', () =>
     loadSigningIdentity({ certificate: pem('rsa1024').certPem, privateKey: pem('rsa1024').keyPem }),

@@ -44,6 +44,9 @@ export const ERROR_CODES = {
   bad_password: identity('Check the password of the PKCS#12 file or encrypted private key.'),
   bad_private_key: identity('Provide the private key as PEM (PKCS#8, PKCS#1 or SEC1) or PKCS#12.'),
   key_mismatch: identity('Use the private key that belongs to this certificate.'),
+  chain_broken: identity(
+    "Upload the CA's intermediate certificates as the CA issued them; this chain breaks the RFC 5280 path rules named.",
+  ),
   unsupported_key: identity('Use an RSA key or an EC key on P-256, P-384 or P-521.'),
   weak_key: identity('Use an RSA key of at least 2048 bits; ask the CA for a new certificate.'),
   certificate_wrong_purpose: identity(

@@ -12,6 +12,7 @@ import {
   parseCertificate,
   type CertificateInfo,
 } from './certificate';
+import { checkIssuedChain } from './chain';
 import { readPkcs12 } from './pkcs12';
 
 export type PemOrDer = string | Buffer;
@@ -131,24 +132,60 @@ export function checkProfile(cert: CertificateInfo): void {
   }
 }
 
-/** Signer first, then each issuer found in the pool, stopping before a self-signed root. */
-function buildChain(signer: CertificateInfo, pool: CertificateInfo[]): CertificateInfo[] {
+/**
+ * The signer's issuers found in the pool by name, nearest first, stopping before a
+ * self-signed root. Then the chain is checked as far as it goes (RFC 5280 structure: name
+ * chaining, signatures, cA, keyCertSign, pathLenConstraint; see checkIssuedChain), including
+ * the link to an uploaded root that signed it and to a certificate whose key signed the last
+ * one under another name. Validity dates are left to signing time. A broken chain is refused
+ * as chain_broken.
+ */
+function buildChain(
+  signer: CertificateInfo,
+  pool: CertificateInfo[],
+  check = true,
+): CertificateInfo[] {
   const chain: CertificateInfo[] = [];
   let current = signer;
+  let above: CertificateInfo | undefined;
   while (!isSelfIssued(current) && chain.length < 10) {
     const issuer = pool.find(
       (c) => c.subjectDer.equals(current.issuerDer) && c !== current && !chain.includes(c),
     );
+    // An uploaded root is checked only when it did sign the chain; it is not sent anyway.
+    if (issuer && isSelfIssued(issuer) && keySigned(current, issuer)) above = issuer;
     if (!issuer || isSelfIssued(issuer)) break;
     chain.push(issuer);
     current = issuer;
   }
+  if (!above && !isSelfIssued(current)) {
+    // No issuer by name: one by key under another name breaks name chaining.
+    above = pool.find((c) => c !== current && !chain.includes(c) && keySigned(current, c));
+  }
+  if (!check) return chain;
+  const problem = checkIssuedChain(signer, above ? [...chain, above] : chain);
+  if (problem) {
+    throw new RelayError('chain_broken', `the certificate chain is broken: ${problem}`);
+  }
   return chain;
+}
+
+function keySigned(child: CertificateInfo, issuer: CertificateInfo): boolean {
+  try {
+    return child.x509.verify(issuer.x509.publicKey);
+  } catch {
+    return false;
+  }
 }
 
 const spki = (k: crypto.KeyObject): Buffer => k.export({ type: 'spki', format: 'der' });
 
-function assemble(certs: Buffer[], keys: crypto.KeyObject[], signerDer?: Buffer): SigningIdentity {
+function assemble(
+  certs: Buffer[],
+  keys: crypto.KeyObject[],
+  options: LoadOptions,
+  signerDer?: Buffer,
+): SigningIdentity {
   if (certs.length === 0)
     throw new RelayError('bad_certificate', 'no certificate was found in the input');
   if (keys.length === 0)
@@ -174,7 +211,7 @@ function assemble(certs: Buffer[], keys: crypto.KeyObject[], signerDer?: Buffer)
   checkProfile(signer);
   return {
     certificate: signer,
-    chain: buildChain(signer, parsed),
+    chain: buildChain(signer, parsed, options.checkChain ?? true),
     privateKey,
     keyType,
     keyDetail,
@@ -183,12 +220,24 @@ function assemble(certs: Buffer[], keys: crypto.KeyObject[], signerDer?: Buffer)
   };
 }
 
+export interface LoadOptions {
+  /**
+   * Check the chain's structure (default true). The certificate store turns it off for
+   * identities it already accepted, so that a stricter rule never stops signing for a
+   * certificate in use; uploads, the CLI and the library check.
+   */
+  checkChain?: boolean;
+}
+
 /** Load and check a signing identity from PKCS#12 or PEM/DER certificate and key. */
-export function loadSigningIdentity(input: IdentityInput): SigningIdentity {
+export function loadSigningIdentity(
+  input: IdentityInput,
+  options: LoadOptions = {},
+): SigningIdentity {
   if ('pkcs12' in input) {
     const contents = readPkcs12(input.pkcs12, input.password);
     const keys = contents.keys.map((der) => readPrivateKey(der, undefined));
-    return assemble(contents.certificates, keys);
+    return assemble(contents.certificates, keys, options);
   }
   const certs = certificatesFrom(input.certificate);
   if (certs.length === 0) {
@@ -211,7 +260,7 @@ export function loadSigningIdentity(input: IdentityInput): SigningIdentity {
   }
   const key = readPrivateKey(keySource, input.password);
   // The first certificate is the signer; the rest, and the chain, are issuer candidates.
-  return assemble([...certs, ...chainInputs.flatMap(certificatesFrom)], [key], certs[0]);
+  return assemble([...certs, ...chainInputs.flatMap(certificatesFrom)], [key], options, certs[0]);
 }
 
 /** RFC 8550: the certificate must be valid at the time of signing. */

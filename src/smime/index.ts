@@ -2,6 +2,7 @@ export {
   loadSigningIdentity,
   checkValidity,
   type IdentityInput,
+  type LoadOptions,
   type SigningIdentity,
 } from './identity';
 export { signMessage, defaultHash, type SignOptions, type SignatureFormat } from './sign';

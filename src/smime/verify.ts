@@ -207,7 +207,7 @@ export async function verifyMessage(
       fail('bad_signature', 'the signature value does not verify with the signer certificate key');
     report.signatureValid = digestOk && sig.ok;
     checkFromAgainst(report, x.outer, cert, fail);
-    checkCertificate(report, cert, certs, options, fail);
+    await checkCertificate(report, cert, certs, options, fail);
   } catch (e) {
     if (isRelayError(e)) fail(e.code, e.message);
     else fail('bad_signature_format', 'the message could not be read as S/MIME');
@@ -262,13 +262,13 @@ function checkFromAgainst(
   }
 }
 
-function checkCertificate(
+async function checkCertificate(
   report: VerificationReport,
   cert: CertificateInfo,
   pool: CertificateInfo[],
   options: VerifyOptions,
   fail: Fail,
-): void {
+): Promise<void> {
   const now = options.now ?? new Date();
   if (now > cert.notAfter)
     fail('certificate_expired', `the signer certificate expired on ${cert.notAfter.toISOString()}`);
@@ -284,7 +284,7 @@ function checkCertificate(
   }
   if (!options.trustAnchors) return;
   const anchors = options.trustAnchors.flatMap(certificatesFrom).map(parseCertificate);
-  const problem = verifyChain(cert, pool, anchors, now);
+  const problem = await verifyChain(cert, pool, anchors, now);
   report.chainTrusted = problem === undefined;
   if (problem) fail('chain_untrusted', problem);
 }
