@@ -1,3 +1,5 @@
+import { HISTORY_TABLES } from './database/history';
+import { HISTORY } from './history-tables';
 import {
   Inject,
   Module,
@@ -104,6 +106,7 @@ export class AppModule implements NestModule {
         { provide: ENVIRONMENT, useValue: env },
         { provide: EgressPolicy, useValue: egress },
         { provide: MASTER_KEYS, useValue: keys },
+        { provide: HISTORY_TABLES, useValue: HISTORY },
         { provide: APP_FILTER, useClass: ErrorFilter },
         {
           provide: APP_PIPE,
@@ -114,7 +117,7 @@ export class AppModule implements NestModule {
           }),
         },
       ],
-      exports: [ENVIRONMENT, MASTER_KEYS, Metrics, EgressPolicy],
+      exports: [ENVIRONMENT, MASTER_KEYS, HISTORY_TABLES, Metrics, EgressPolicy],
     };
   }
 }

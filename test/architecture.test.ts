@@ -3,7 +3,9 @@
  * - no import cycle between the folders of src/ (shared infrastructure lives in leaf
  *   modules: secrets, egress, events, queue, database, common, config, plugin);
  * - a plugin imports only src/plugin (the contract) and its own folder;
- * - the core never imports a plugin, except where the plugins are registered.
+ * - the core never imports a plugin, except where the plugins are registered;
+ * - each table has one owner: only its folder's code holds SQL on it; others call its
+ *   repository, or embed an SQL fragment the owner exports (the relay's one-statement reads).
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -71,6 +73,29 @@ function cycles(edges: Map<string, Set<string>>): string[][] {
   for (const v of edges.keys()) if (!index.has(v)) visit(v);
   return found;
 }
+
+/** The one folder whose code holds the SQL of each table. */
+const TABLE_OWNERS: Record<string, string> = {
+  smime_relay_migrations: 'src/database',
+  tenants: 'src/tenants',
+  smtp_credentials: 'src/tenants',
+  api_keys: 'src/common',
+  certificates: 'src/certificates',
+  messages: 'src/relay',
+  message_attempts: 'src/relay',
+  delivery_settings: 'src/relay',
+  events: 'src/events',
+  event_deliveries: 'src/events',
+  webhook_subscriptions: 'src/webhooks',
+  webhook_deliveries: 'src/webhooks',
+  certificate_notices: 'src/webhooks',
+  integrations: 'src/integrations',
+  feedback_deliveries: 'src/integrations',
+  dkim_keys: 'src/dkim',
+  unsubscribe_links: 'src/unsubscribe',
+  transit_check_settings: 'src/transit',
+  transit_checks: 'src/transit',
+};
 
 describe('the layout', () => {
   test('no import cycle between the folders of src/', () => {
@@ -140,6 +165,33 @@ describe('the layout', () => {
         .filter((t) => t.startsWith('plugins/') && !file.endsWith('src/app.module.ts'))
         .map((t) => `${relative(ROOT, file)} imports ${t}`),
     );
+    assert.deepEqual(wrong, []);
+  });
+
+  test('each table is read and written only by its owner (one folder per table)', () => {
+    const migrations = join(ROOT, 'src/database/migrations');
+    const tables = readdirSync(migrations)
+      .flatMap((f) => [
+        ...readFileSync(join(migrations, f), 'utf8').matchAll(
+          /CREATE TABLE (?:IF NOT EXISTS )?(\w+)/g,
+        ),
+      ])
+      .map((m) => m[1]);
+    const owners = Object.keys(TABLE_OWNERS).sort();
+    // The migrator's own table is made in code, not in a migration.
+    const all = [...new Set([...tables, 'smime_relay_migrations'])].sort();
+    assert.deepEqual(owners, all, 'every table has an owner');
+    const files = [...sources(join(ROOT, 'src')), ...sources(join(ROOT, 'plugins'))];
+    const wrong: string[] = [];
+    for (const file of files) {
+      const path = relative(ROOT, file);
+      const text = readFileSync(file, 'utf8');
+      for (const [table, owner] of Object.entries(TABLE_OWNERS)) {
+        if (path.startsWith(`${owner}/`)) continue;
+        const sql = new RegExp(`\\b(?:FROM|INTO|UPDATE|JOIN|TABLE)\\s+${table}\\b`);
+        if (sql.test(text)) wrong.push(`${path} has SQL on ${table} (owner: ${owner})`);
+      }
+    }
     assert.deepEqual(wrong, []);
   });
 });

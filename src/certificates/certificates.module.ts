@@ -8,6 +8,6 @@ import { CertificatesRepository } from './certificates.repository';
   imports: [TenantsModule],
   controllers: [CertificatesController],
   providers: [CertificatesRepository, CertificateStore],
-  exports: [CertificateStore],
+  exports: [CertificateStore, CertificatesRepository],
 })
 export class CertificatesModule {}

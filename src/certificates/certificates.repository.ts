@@ -1,17 +1,75 @@
 /**
- * Every read and write of stored certificates. Rows hold the certificate and chain DER and
- * the sealed private key; nothing here ever sees a plaintext key.
+ * Every read and write of stored certificates: the one module with SQL on `certificates`.
+ * Rows hold the certificate and chain DER and the sealed private key; nothing here ever
+ * sees a plaintext key. Other modules call the methods below, or, for the relay's
+ * one-statement hot path, embed the named SQL fragments exported here.
  */
 import type { SealedColumn } from '../secrets/rotate-master-key';
 import { Inject, Injectable } from '@nestjs/common';
-import { and, desc, eq, lte, gte, sql } from 'drizzle-orm';
 import type { Database } from '../database/connection';
+import type { SqlSession } from '../database/migrator';
 import { DATABASE } from '../database/database.module';
 import { isUuid } from '../common/ids';
-import { certificates } from '../database/schema';
 
-export type CertificateRow = typeof certificates.$inferSelect;
-export type NewCertificateRow = typeof certificates.$inferInsert;
+export interface CertificateRow {
+  id: string;
+  tenantId: string;
+  emailAddresses: string[];
+  subject: string;
+  issuer: string;
+  serialNumber: string;
+  notBefore: Date;
+  notAfter: Date;
+  fingerprintSha256: string;
+  keyAlgorithm: string;
+  certificateDer: Buffer;
+  /** The chain's DER certificates, concatenated (each is self-delimiting). */
+  chainDer: Buffer;
+  sealedPrivateKey: Buffer;
+  status: 'active' | 'removed';
+  createdAt: Date;
+  removedAt: Date | null;
+}
+
+export type NewCertificateRow = Omit<CertificateRow, 'status' | 'createdAt' | 'removedAt'>;
+
+const COLUMNS = `id, tenant_id AS "tenantId", email_addresses AS "emailAddresses", subject, issuer,
+  serial_number AS "serialNumber", not_before AS "notBefore", not_after AS "notAfter",
+  fingerprint_sha256 AS "fingerprintSha256", key_algorithm AS "keyAlgorithm",
+  certificate_der AS "certificateDer", chain_der AS "chainDer",
+  sealed_private_key AS "sealedPrivateKey", status, created_at AS "createdAt",
+  removed_at AS "removedAt"`;
+
+const bytes = (v: Buffer | Uint8Array): Buffer => (Buffer.isBuffer(v) ? v : Buffer.from(v));
+
+/** A row as the drivers return it: bytea as Buffer (pg) or Uint8Array (PGlite). */
+function rowOf(r: CertificateRow): CertificateRow {
+  return {
+    ...r,
+    certificateDer: bytes(r.certificateDer),
+    chainDer: bytes(r.chainDer),
+    sealedPrivateKey: bytes(r.sealedPrivateKey),
+  };
+}
+
+/**
+ * SQL fragments for the relay's one-statement reads (intake, delivery). `tenant`, `address`
+ * and `at` are SQL expressions of the statement that embeds them.
+ */
+export const certificateSql = {
+  /** The id of the active certificate valid at `at` that covers `address`, expiring last. */
+  covering: (tenant: string, address: string, at: string): string =>
+    `(SELECT c.id FROM certificates c
+       WHERE c.tenant_id = ${tenant} AND c.status = 'active'
+         AND c.not_before <= ${at} AND c.not_after >= ${at}
+         AND ${address} = ANY (c.email_addresses)
+       ORDER BY c.not_after DESC, c.id LIMIT 1)`,
+  /** Whether the tenant has an active certificate valid at `at`. */
+  anyValid: (tenant: string, at: string): string =>
+    `EXISTS (SELECT 1 FROM certificates c
+       WHERE c.tenant_id = ${tenant} AND c.status = 'active'
+         AND c.not_before <= ${at} AND c.not_after >= ${at})`,
+};
 
 /** Certificates' private keys, for master key rotation. */
 export const CERTIFICATE_KEYS: SealedColumn = {
@@ -23,69 +81,119 @@ export const CERTIFICATE_KEYS: SealedColumn = {
   owner: (row) => ({ tenantId: row.tenant_id, certificateId: row.key }),
 };
 
+/** An active certificate's addresses and expiry, for readiness and transit checks. */
+export interface ActiveCertificate {
+  id: string;
+  tenantId: string;
+  emailAddresses: string[];
+  fingerprintSha256: string;
+  notAfter: Date;
+}
+
+const ACTIVE = `id, tenant_id AS "tenantId", email_addresses AS "emailAddresses",
+  fingerprint_sha256 AS "fingerprintSha256", not_after AS "notAfter"`;
+
+/** The tenant's active certificates (any validity), latest expiry first. */
+export function activeCertificatesOf(
+  session: SqlSession,
+  tenantId: string,
+): Promise<ActiveCertificate[]> {
+  return session.query<ActiveCertificate>(
+    `SELECT ${ACTIVE} FROM certificates WHERE tenant_id = $1 AND status = 'active'
+      ORDER BY not_after DESC, id`,
+    [tenantId],
+  );
+}
+
+/** Active certificates that expire by `until`, soonest first (expiry scan, overview). */
+export function expiringCertificates(
+  session: SqlSession,
+  until: Date,
+  limit = 100_000,
+): Promise<ActiveCertificate[]> {
+  return session.query<ActiveCertificate>(
+    `SELECT ${ACTIVE} FROM certificates WHERE status = 'active' AND not_after <= $1
+      ORDER BY not_after, id LIMIT $2`,
+    [until, limit],
+  );
+}
+
 @Injectable()
 export class CertificatesRepository {
   constructor(@Inject(DATABASE) private readonly db: Database) {}
 
   async insert(row: NewCertificateRow): Promise<CertificateRow> {
-    const [stored] = await this.db.orm.insert(certificates).values(row).returning();
-    return stored;
+    const [stored] = await this.db.session.query<CertificateRow>(
+      `INSERT INTO certificates (id, tenant_id, email_addresses, subject, issuer, serial_number,
+         not_before, not_after, fingerprint_sha256, key_algorithm, certificate_der, chain_der,
+         sealed_private_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       RETURNING ${COLUMNS}`,
+      [
+        row.id,
+        row.tenantId,
+        row.emailAddresses,
+        row.subject,
+        row.issuer,
+        row.serialNumber,
+        row.notBefore,
+        row.notAfter,
+        row.fingerprintSha256,
+        row.keyAlgorithm,
+        row.certificateDer,
+        row.chainDer,
+        row.sealedPrivateKey,
+      ],
+    );
+    return rowOf(stored);
   }
 
   async findByFingerprint(
     tenantId: string,
     fingerprint: string,
   ): Promise<CertificateRow | undefined> {
-    const [row] = await this.db.orm
-      .select()
-      .from(certificates)
-      .where(
-        and(eq(certificates.tenantId, tenantId), eq(certificates.fingerprintSha256, fingerprint)),
-      );
-    return row;
+    const [row] = await this.db.session.query<CertificateRow>(
+      `SELECT ${COLUMNS} FROM certificates WHERE tenant_id = $1 AND fingerprint_sha256 = $2`,
+      [tenantId, fingerprint],
+    );
+    return row && rowOf(row);
   }
 
   /** Put a removed certificate back in use with a freshly sealed key. */
   async reactivate(id: string, sealedPrivateKey: Buffer): Promise<CertificateRow> {
-    const [row] = await this.db.orm
-      .update(certificates)
-      .set({ status: 'active', removedAt: null, sealedPrivateKey })
-      .where(eq(certificates.id, id))
-      .returning();
-    return row;
+    const [row] = await this.db.session.query<CertificateRow>(
+      `UPDATE certificates SET status = 'active', removed_at = NULL, sealed_private_key = $2
+        WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id, sealedPrivateKey],
+    );
+    return rowOf(row);
   }
 
-  list(tenantId: string): Promise<CertificateRow[]> {
-    return this.db.orm
-      .select()
-      .from(certificates)
-      .where(eq(certificates.tenantId, tenantId))
-      .orderBy(desc(certificates.createdAt));
+  async list(tenantId: string): Promise<CertificateRow[]> {
+    const rows = await this.db.session.query<CertificateRow>(
+      `SELECT ${COLUMNS} FROM certificates WHERE tenant_id = $1 ORDER BY created_at DESC`,
+      [tenantId],
+    );
+    return rows.map(rowOf);
   }
 
   async find(tenantId: string, id: string): Promise<CertificateRow | undefined> {
     if (!isUuid(id)) return undefined;
-    const [row] = await this.db.orm
-      .select()
-      .from(certificates)
-      .where(and(eq(certificates.tenantId, tenantId), eq(certificates.id, id)));
-    return row;
+    const [row] = await this.db.session.query<CertificateRow>(
+      `SELECT ${COLUMNS} FROM certificates WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id],
+    );
+    return row && rowOf(row);
   }
 
   /** Takes a certificate out of use; the row stays for the record, its key is erased. */
   async remove(tenantId: string, id: string): Promise<boolean> {
     if (!isUuid(id)) return false;
-    const rows = await this.db.orm
-      .update(certificates)
-      .set({ status: 'removed', removedAt: new Date(), sealedPrivateKey: Buffer.alloc(0) })
-      .where(
-        and(
-          eq(certificates.tenantId, tenantId),
-          eq(certificates.id, id),
-          eq(certificates.status, 'active'),
-        ),
-      )
-      .returning();
+    const rows = await this.db.session.query(
+      `UPDATE certificates SET status = 'removed', removed_at = now(), sealed_private_key = ''::bytea
+        WHERE tenant_id = $1 AND id = $2 AND status = 'active' RETURNING id`,
+      [tenantId, id],
+    );
     return rows.length > 0;
   }
 
@@ -95,20 +203,23 @@ export class CertificatesRepository {
     address: string,
     now: Date,
   ): Promise<CertificateRow | undefined> {
-    const [row] = await this.db.orm
-      .select()
-      .from(certificates)
-      .where(
-        and(
-          eq(certificates.tenantId, tenantId),
-          eq(certificates.status, 'active'),
-          lte(certificates.notBefore, now),
-          gte(certificates.notAfter, now),
-          sql`${address.toLowerCase()} = ANY(${certificates.emailAddresses})`,
-        ),
-      )
-      .orderBy(desc(certificates.notAfter))
-      .limit(1);
-    return row;
+    const [row] = await this.db.session.query<CertificateRow>(
+      `SELECT ${COLUMNS} FROM certificates
+        WHERE tenant_id = $1 AND status = 'active' AND not_before <= $3 AND not_after >= $3
+          AND $2 = ANY (email_addresses)
+        ORDER BY not_after DESC LIMIT 1`,
+      [tenantId, address.toLowerCase(), now],
+    );
+    return row && rowOf(row);
+  }
+
+  /** The tenant's active certificates (any validity), latest expiry first. */
+  active(tenantId: string): Promise<ActiveCertificate[]> {
+    return activeCertificatesOf(this.db.session, tenantId);
+  }
+
+  /** Active certificates that expire by `until`, soonest first (expiry scan, overview). */
+  expiringBefore(until: Date, limit?: number): Promise<ActiveCertificate[]> {
+    return expiringCertificates(this.db.session, until, limit);
   }
 }

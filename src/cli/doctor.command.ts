@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { RelayError } from '../plugin/relay-error';
 import { usageErrors } from './args';
-import { systemDnsLookup, type DnsLookup } from '../domains/dns-lookup';
+import { systemDnsLookup, type DnsLookup } from '../common/dns-lookup';
 import {
   checkReadiness,
   DOMAIN_NAME,
@@ -66,15 +66,15 @@ export async function doctorCommand(
       require('../database/connection') as typeof import('../database/connection');
     const { loadTenantFacts } =
       require('../domains/tenant-facts') as typeof import('../domains/tenant-facts');
+    const { TenantsRepository } =
+      require('../tenants/tenants.repository') as typeof import('../tenants/tenants.repository');
     /* eslint-enable @typescript-eslint/no-require-imports */
     const db = await openDatabase({
       DATABASE_URL: process.env.DATABASE_URL,
       DATA_DIR: process.env.DATA_DIR ?? './data',
     });
     try {
-      const [tenant] = await db.session.query('SELECT id FROM tenants WHERE id::text = $1', [
-        values.tenant,
-      ]);
+      const tenant = await new TenantsRepository(db).find(values.tenant);
       if (!tenant) throw new RelayError('usage', `no tenant with id ${values.tenant}`);
       facts = await loadTenantFacts(db.session, values.tenant, domain);
     } finally {

@@ -12,16 +12,13 @@ import {
   ForbiddenException,
 } from '@nestjs/common';
 import { AuthGuard, PassportStrategy } from '@nestjs/passport';
-import { and, eq, isNull } from 'drizzle-orm';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Strategy } from 'passport-http-bearer';
 import type { Request } from 'express';
 import type { Environment } from '../config/environment';
 import { ENVIRONMENT } from '../config/tokens';
-import type { Database } from '../database/connection';
-import { DATABASE } from '../database/database.module';
-import { apiKeys } from '../database/schema';
 import { API_KEY_PREFIX, hashApiKey } from './api-key';
+import { ApiKeysRepository } from './api-keys.repository';
 
 export type Principal = { kind: 'operator' } | { kind: 'tenant'; tenantId: string };
 
@@ -33,7 +30,7 @@ export class BearerStrategy extends PassportStrategy(Strategy, 'bearer') {
 
   constructor(
     @Inject(ENVIRONMENT) env: Environment,
-    @Inject(DATABASE) private readonly db: Database,
+    private readonly apiKeys: ApiKeysRepository,
   ) {
     super();
     this.adminDigest = env.ADMIN_TOKEN ? digest(env.ADMIN_TOKEN) : undefined;
@@ -58,11 +55,8 @@ export class BearerStrategy extends PassportStrategy(Strategy, 'bearer') {
       return { kind: 'operator' };
     }
     if (!token.startsWith(API_KEY_PREFIX)) return false;
-    const [row] = await this.db.orm
-      .select({ tenantId: apiKeys.tenantId })
-      .from(apiKeys)
-      .where(and(eq(apiKeys.keyHash, hashApiKey(token)), isNull(apiKeys.revokedAt)));
-    return row ? { kind: 'tenant', tenantId: row.tenantId } : false;
+    const tenantId = await this.apiKeys.tenantOf(hashApiKey(token));
+    return tenantId ? { kind: 'tenant', tenantId } : false;
   }
 }
 

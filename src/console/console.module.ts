@@ -4,6 +4,7 @@
  */
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TenantsModule } from '../tenants/tenants.module';
+import { CertificatesModule } from '../certificates/certificates.module';
 import { AboutController, SMTP_ENDPOINT } from './about.controller';
 import { ConsoleController } from './console.controller';
 import { OverviewRepository } from './overview.repository';
@@ -16,7 +17,7 @@ export class ConsoleModule {
   static register(processEnv: Record<string, string | undefined> = process.env): DynamicModule {
     return {
       module: ConsoleModule,
-      imports: [TenantsModule],
+      imports: [TenantsModule, CertificatesModule],
       controllers: [ConsoleController, AboutController],
       providers: [
         OverviewRepository,

@@ -1,11 +1,14 @@
 /**
- * The operator's dashboard figures, read straight from the spool and the certificate store:
+ * The operator's dashboard figures, read through the spool and the certificate store:
  * messages per state over every tenant, and certificates that stop working within 30 days.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import type { Database } from '../database/connection';
 import { DATABASE } from '../database/database.module';
-import { MESSAGE_STATES, type MessageState } from '../relay/spool';
+import type { MessageState } from '../relay/spool';
+import { countByState } from '../relay/message-log';
+import { CertificatesRepository } from '../certificates/certificates.repository';
+import { TenantsRepository } from '../tenants/tenants.repository';
 
 export const EXPIRY_WINDOW_DAYS = 30;
 
@@ -25,40 +28,26 @@ export interface Overview {
 
 @Injectable()
 export class OverviewRepository {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    private readonly certificates: CertificatesRepository,
+    private readonly tenants: TenantsRepository,
+  ) {}
 
   async read(now = new Date()): Promise<Overview> {
-    const counts = await this.db.session.query<{ state: MessageState; n: string }>(
-      'SELECT state, count(*) AS n FROM messages GROUP BY state',
-    );
-    const messages = Object.fromEntries(MESSAGE_STATES.map((s) => [s, 0])) as Record<
-      MessageState,
-      number
-    >;
-    for (const c of counts) messages[c.state] = Number(c.n);
+    const messages = await countByState(this.db.session);
     const until = new Date(now.getTime() + EXPIRY_WINDOW_DAYS * 86_400_000);
-    const rows = await this.db.session.query<{
-      id: string;
-      tenant_id: string;
-      tenant_name: string;
-      email_addresses: string[];
-      not_after: Date;
-    }>(
-      `SELECT c.id, c.tenant_id, t.name AS tenant_name, c.email_addresses, c.not_after
-       FROM certificates c JOIN tenants t ON t.id = c.tenant_id
-       WHERE c.status = 'active' AND c.not_after < $1
-       ORDER BY c.not_after, c.id LIMIT 200`,
-      [until.toISOString()],
-    );
+    const expiring = await this.certificates.expiringBefore(until, 200);
+    const names = await this.tenants.names(expiring.map((c) => c.tenantId));
     return {
       messages,
       expiryWindowDays: EXPIRY_WINDOW_DAYS,
-      expiringCertificates: rows.map((r) => ({
-        id: r.id,
-        tenantId: r.tenant_id,
-        tenantName: r.tenant_name,
-        emailAddresses: r.email_addresses,
-        notAfter: new Date(r.not_after).toISOString(),
+      expiringCertificates: expiring.map((c) => ({
+        id: c.id,
+        tenantId: c.tenantId,
+        tenantName: names.get(c.tenantId) ?? '',
+        emailAddresses: c.emailAddresses,
+        notAfter: new Date(c.notAfter).toISOString(),
       })),
     };
   }

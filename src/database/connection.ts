@@ -1,25 +1,18 @@
 /**
  * One database, two drivers: PostgreSQL when DATABASE_URL is set, otherwise an embedded
  * PostgreSQL (PGlite) under DATA_DIR, so the service runs on a fresh machine with nothing
- * configured. Both get the same migrations and the same Drizzle schema.
+ * configured. Both get the same migrations; queries are named SQL in each table's
+ * repository (docs/development.md).
  */
 import { PGlite } from '@electric-sql/pglite';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool, type PoolClient } from 'pg';
 import type { SqlSession } from './migrator';
-import * as schema from './schema';
-
-/** The query builder, the same for both drivers. */
-export type Orm = PgDatabase<PgQueryResultHKT, typeof schema>;
 
 export interface Database {
   kind: 'postgres' | 'pglite';
   session: SqlSession;
-  orm: Orm;
   close(): Promise<void>;
 }
 
@@ -89,7 +82,6 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     return {
       kind: 'postgres',
       session: clientSession(pool),
-      orm: drizzlePostgres(pool, { schema }) as unknown as Orm,
       close: () => pool.end(),
     };
   }
@@ -103,7 +95,6 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return {
     kind: 'pglite',
     session: pgliteSession(pglite, pglite),
-    orm: drizzlePglite(pglite, { schema }) as unknown as Orm,
     close: () => pglite.close(),
   };
 }

@@ -4,21 +4,26 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { eq } from 'drizzle-orm';
 import { createTestDatabase, type TestDatabase } from '../../test/helpers/postgres';
 import { openDatabase, type Database } from './connection';
 import { listMigrations, migrate } from './migrator';
-import { tenants } from './schema';
 
 const ALL = listMigrations().map((m) => m.name);
 
 async function roundTrip(db: Database): Promise<void> {
   const id = randomUUID();
-  await db.orm.insert(tenants).values({ id, name: 'Example News', signingPolicy: 'prefer' });
-  const [row] = await db.orm.select().from(tenants).where(eq(tenants.id, id));
+  await db.session.query('INSERT INTO tenants (id, name, signing_policy) VALUES ($1, $2, $3)', [
+    id,
+    'Example News',
+    'prefer',
+  ]);
+  const [row] = await db.session.query<{ name: string; signing_policy: string; created_at: Date }>(
+    'SELECT name, signing_policy, created_at FROM tenants WHERE id = $1',
+    [id],
+  );
   assert.equal(row.name, 'Example News');
-  assert.equal(row.signingPolicy, 'prefer');
-  assert.ok(row.createdAt instanceof Date);
+  assert.equal(row.signing_policy, 'prefer');
+  assert.ok(row.created_at instanceof Date);
 }
 
 describe('PostgreSQL (DATABASE_URL)', () => {
@@ -73,11 +78,14 @@ describe('embedded PGlite (no DATABASE_URL)', () => {
     try {
       const first = await openDatabase({ DATA_DIR: dataDir });
       await migrate(first.session);
-      await first.orm.insert(tenants).values({ id: randomUUID(), name: 'Persisted' });
+      await first.session.query('INSERT INTO tenants (id, name) VALUES ($1, $2)', [
+        randomUUID(),
+        'Persisted',
+      ]);
       await first.close();
       const second = await openDatabase({ DATA_DIR: dataDir });
       assert.deepEqual(await migrate(second.session), []);
-      const rows = await second.orm.select().from(tenants);
+      const rows = await second.session.query<{ name: string }>('SELECT name FROM tenants');
       assert.deepEqual(
         rows.map((r) => r.name),
         ['Persisted'],

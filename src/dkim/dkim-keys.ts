@@ -12,12 +12,35 @@ import {
 } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Database } from '../database/connection';
+import type { SqlSession } from '../database/migrator';
 import { DATABASE } from '../database/database.module';
 import { MASTER_KEYS } from '../config/tokens';
 import { MasterKeyRing, openPrivateKey, sealPrivateKey } from '../secrets/key-vault';
 import type { KeyOwner } from '../secrets/key-vault';
 import { RelayError } from '../plugin/relay-error';
+import { activeCertificatesOf } from '../certificates/certificates.repository';
 import { domainOf, domainsAlign, type DkimAlgorithm, type DkimSigningKey } from './dkim-signer';
+
+/** The tenant's DKIM public key and where it is published, for the readiness checks. */
+export async function dkimPublicKeyOf(
+  session: SqlSession,
+  tenantId: string,
+): Promise<{ domain: string; selector: string; algorithm: string; publicKey: string } | undefined> {
+  const [row] = await session.query<{
+    domain: string;
+    selector: string;
+    algorithm: string;
+    publicKey: string;
+  }>(
+    'SELECT domain, selector, algorithm, public_key AS "publicKey" FROM dkim_keys WHERE tenant_id = $1',
+    [tenantId],
+  );
+  return row;
+}
+
+/** SQL for the relay's delivery read: when the tenant's DKIM key last changed (or null). */
+export const dkimUpdatedAtSql = (tenant: string): string =>
+  `(SELECT k.updated_at FROM dkim_keys k WHERE k.tenant_id = ${tenant})`;
 
 export interface DkimKeyView {
   domain: string;
@@ -206,12 +229,9 @@ export class DkimKeys {
 
   /** 400 when the tenant has active certificates and none of their addresses aligns. */
   private async checkAlignment(tenantId: string, domain: string): Promise<void> {
-    const rows = await this.db.session.query<{ address: string }>(
-      `SELECT DISTINCT unnest(email_addresses) AS address FROM certificates
-        WHERE tenant_id = $1 AND status = 'active'`,
-      [tenantId],
-    );
-    const domains = [...new Set(rows.map((r) => domainOf(r.address)))].sort();
+    const certificates = await activeCertificatesOf(this.db.session, tenantId);
+    const addresses = certificates.flatMap((c) => c.emailAddresses);
+    const domains = [...new Set(addresses.map(domainOf))].sort();
     if (domains.length === 0 || domains.some((d) => domainsAlign(d, domain))) return;
     throw invalid(
       `the DKIM domain ${domain} does not align with the domains of the tenant's certificates ` +

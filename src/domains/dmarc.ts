@@ -2,7 +2,7 @@
  * DMARC (RFC 7489) as far as readiness needs it: the policy record for a domain (or its
  * organisational domain), and whether a DKIM or SPF domain aligns with the From domain.
  */
-import type { DnsLookup } from './dns-lookup';
+import type { DnsLookup } from '../common/dns-lookup';
 
 export interface DmarcRecord {
   /** Where the record was found: _dmarc.<domain> or _dmarc.<organisational domain>. */

@@ -5,7 +5,7 @@ import { BearerGuard, Caller, type Principal } from '../common/auth';
 import { TenantsRepository } from '../tenants/tenants.repository';
 import { DATABASE } from '../database/database.module';
 import type { Database } from '../database/connection';
-import { DnsLookupHolder } from './dns-lookup';
+import { DnsLookupHolder } from '../common/dns-lookup';
 import { checkReadiness, DOMAIN_NAME, type ReadinessReport } from './readiness';
 import { loadTenantFacts } from './tenant-facts';
 

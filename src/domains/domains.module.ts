@@ -4,7 +4,7 @@
  */
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TenantsModule } from '../tenants/tenants.module';
-import { DnsLookupHolder, systemDnsLookup } from './dns-lookup';
+import { DnsLookupHolder, systemDnsLookup } from '../common/dns-lookup';
 import { DomainsController } from './domains.controller';
 
 @Module({})

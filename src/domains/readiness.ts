@@ -4,7 +4,7 @@
  * (transport, DKIM key, certificates, recent mail) comes in as TenantFacts, so the checks
  * themselves touch neither the network nor the database.
  */
-import type { DnsLookup } from './dns-lookup';
+import type { DnsLookup } from '../common/dns-lookup';
 import { authorisesAddress, evaluateSpf, PROVIDER_SPF_INCLUDES, SPF_LOOKUP_LIMIT } from './spf';
 import { aligns, findDmarc } from './dmarc';
 import { dkimTags } from './dkim-record';

@@ -4,7 +4,7 @@
  * and collect what the record authorises: included domains and IP networks.
  */
 import { BlockList, isIP } from 'node:net';
-import type { DnsLookup } from './dns-lookup';
+import type { DnsLookup } from '../common/dns-lookup';
 
 export const SPF_LOOKUP_LIMIT = 10;
 

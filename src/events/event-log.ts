@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SqlSession } from '../database/migrator';
 import type { EventPayloads, EventType } from './event-types';
+import type { HistoryTable } from '../database/history';
 
 export type { CertificateEventData } from './event-types';
 
@@ -24,3 +25,36 @@ export async function recordEvent<T extends EventType>(
   );
   return id;
 }
+
+/**
+ * SQL for recording an event in the statement that caused it (the relay's attempt record):
+ * an INSERT … SELECT from `source`, a CTE or table with `id` (the message) and `tenant_id`.
+ * `id`, `type` and `data` are the statement's parameters ($n) for the event id, its type
+ * (NULL: no event) and its JSON payload.
+ */
+export const insertEventFromSql = (
+  source: string,
+  p: { id: string; type: string; data: string },
+): string =>
+  `INSERT INTO events (id, tenant_id, type, message_id, data)
+   SELECT ${p.id}, tenant_id, ${p.type}, id, ${p.data} FROM ${source}
+    WHERE ${p.type}::text IS NOT NULL`;
+
+/**
+ * Event history, dropped after the retention period: finished deliveries, then events that
+ * nothing waits for any more (a receiver down or a subscription disabled keeps its pending
+ * deliveries, and their events, past the period).
+ */
+export const EVENT_HISTORY: readonly HistoryTable[] = [
+  {
+    what: 'finished event deliveries',
+    purge: `DELETE FROM event_deliveries WHERE state <> 'pending' AND finished_at < $1 RETURNING 1`,
+  },
+  {
+    what: 'events',
+    purge: `DELETE FROM events e WHERE e.dispatched_at IS NOT NULL AND e.created_at < $1
+              AND NOT EXISTS (SELECT 1 FROM event_deliveries d
+                               WHERE d.event_id = e.id AND d.state = 'pending')
+            RETURNING 1`,
+  },
+];

@@ -12,6 +12,7 @@ import { ENVIRONMENT } from '../config/tokens';
 import type { Database } from '../database/connection';
 import { DATABASE } from '../database/database.module';
 import type { SqlSession } from '../database/migrator';
+import type { HistoryTable } from '../database/history';
 import {
   EventSinks,
   type EventRecord,
@@ -20,11 +21,18 @@ import {
 } from '../events/event-sinks';
 import { FeedbackError, PlatformRegistry, type FailedMessage } from '../plugin/contract';
 import { isRecipientRefusal } from '../relay/delivery-errors';
-import { IntegrationStore } from './integration-store';
+import { IntegrationStore, integrationIdsOf } from './integration-store';
+import { metaOf, platformsOf } from '../relay/message-log';
 import { PlatformHttp } from './platform-http';
 import { withDeadline } from '../common/deadline';
 
 export const FEEDBACK_ATTEMPTS = 15;
+
+/** The platform feedback log, dropped after the retention period. */
+export const FEEDBACK_HISTORY: HistoryTable = {
+  what: 'platform feedback log',
+  purge: 'DELETE FROM feedback_deliveries WHERE created_at < $1 RETURNING 1',
+};
 
 /** The event types that end a message as failed, and the stage each stands for. */
 export const FAILURE_EVENTS: Record<string, FailedMessage['stage']> = {
@@ -60,27 +68,26 @@ export class FeedbackSink implements EventSink, OnModuleInit {
   async targets(tx: SqlSession, events: EventRecord[]) {
     const failures = events.filter((e) => FAILURE_EVENTS[e.type] && e.messageId);
     if (failures.length === 0) return [];
-    const owned = await tx.query<{ id: string; integrations: string[] }>(
-      `SELECT m.id,
-         array(SELECT i.id::text FROM integrations i
-               WHERE i.tenant_id = m.tenant_id AND i.platform = m.meta->>'platform'
-               ORDER BY i.created_at, i.id) AS integrations
-       FROM messages m
-       WHERE m.id = ANY ($1::uuid[]) AND m.meta->>'platform' IS NOT NULL`,
-      [failures.map((e) => e.messageId)],
+    const messages = await platformsOf(
+      tx,
+      failures.map((e) => e.messageId as string),
     );
-    const byMessage = new Map(owned.map((m) => [m.id, m.integrations]));
+    // One read per tenant and platform, however many of its messages failed.
+    const ids = new Map<string, Promise<string[]>>();
+    const byMessage = new Map<string, string[]>();
+    for (const m of messages) {
+      const key = `${m.tenantId} ${m.platform}`;
+      if (!ids.has(key)) ids.set(key, integrationIdsOf(tx, m.tenantId, m.platform));
+      byMessage.set(m.id, await ids.get(key)!);
+    }
     return failures.flatMap((e) =>
       (byMessage.get(e.messageId as string) ?? []).map((targetId) => ({ eventId: e.id, targetId })),
     );
   }
 
   private async failureOf(e: EventRecord): Promise<FailedMessage | undefined> {
-    const [m] = await this.db.session.query<{ meta: Record<string, string> }>(
-      'SELECT meta FROM messages WHERE id = $1',
-      [e.messageId],
-    );
-    if (!m) return undefined;
+    const meta = await metaOf(this.db.session, e.messageId as string);
+    if (!meta) return undefined;
     const d = e.data as { recipients?: string[]; error?: FailedMessage['error'] };
     const error = d.error ?? { code: 'internal_error', message: 'the message failed' };
     return {
@@ -90,7 +97,7 @@ export class FeedbackSink implements EventSink, OnModuleInit {
       stage: FAILURE_EVENTS[e.type],
       error,
       recipientRefused: isRecipientRefusal(error.code, error.reply),
-      meta: m.meta,
+      meta,
     };
   }
 

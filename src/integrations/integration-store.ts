@@ -8,6 +8,7 @@ import type { SealedColumn } from '../secrets/rotate-master-key';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Database } from '../database/connection';
+import type { SqlSession } from '../database/migrator';
 import { DATABASE } from '../database/database.module';
 import { MASTER_KEYS } from '../config/tokens';
 import type { KeyOwner, MasterKeyRing } from '../secrets/key-vault';
@@ -57,6 +58,19 @@ export interface IntegrationView {
   settings: Record<string, unknown>;
   username?: string;
   createdAt: Date;
+}
+
+/** The ids of the tenant's integrations with `platform`, oldest first. */
+export async function integrationIdsOf(
+  session: SqlSession,
+  tenantId: string,
+  platform: string,
+): Promise<string[]> {
+  const rows = await session.query<{ id: string }>(
+    'SELECT id::text AS id FROM integrations WHERE tenant_id = $1 AND platform = $2 ORDER BY created_at, id',
+    [tenantId, platform],
+  );
+  return rows.map((r) => r.id);
 }
 
 @Injectable()

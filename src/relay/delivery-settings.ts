@@ -3,6 +3,7 @@
  * secret are sealed by the key vault (AAD: tenant id and "delivery-settings") and read back
  * as "[redacted]"; the rest is stored as JSON.
  */
+import type { SqlSession } from '../database/migrator';
 import { EgressPolicy } from '../egress/egress-policy';
 import type { SealedColumn } from '../secrets/rotate-master-key';
 import { EgressRefused, EgressUnresolved } from '../egress/egress-guard';
@@ -32,6 +33,18 @@ export const DELIVERY_SECRETS: SealedColumn = {
     'UPDATE delivery_settings SET sealed_secrets = $1 WHERE tenant_id = $2 AND sealed_secrets = $3',
   owner: (row) => deliverySecretsOwner(row.tenant_id),
 };
+
+/** The tenant's transport and plain settings (no secrets), for the readiness checks. */
+export async function deliveryTransportOf(
+  session: SqlSession,
+  tenantId: string,
+): Promise<{ transport: string; settings: Record<string, unknown> } | undefined> {
+  const [row] = await session.query<{ transport: string; settings: Record<string, unknown> }>(
+    'SELECT transport, settings FROM delivery_settings WHERE tenant_id = $1',
+    [tenantId],
+  );
+  return row;
+}
 
 export interface StoredDelivery {
   transport: string;

@@ -27,6 +27,7 @@ import {
   type Intake as IntakeContract,
   type RelayMessage,
 } from '../plugin/contract';
+import { fieldValueOf, readHeader, type HeaderRead } from '../plugin/header-reader';
 import { RelayError } from '../plugin/relay-error';
 import { fromAddressOf, prepareMessage } from '../smime';
 import { isUuid } from '../common/ids';
@@ -35,25 +36,17 @@ import { RelayQueue } from './relay-queue';
 import { Metrics } from '../health/metrics';
 import { RecentBodies } from './recent-bodies';
 import { uncoveredFrom } from '../certificates/uncovered-from';
+import { certificateSql } from '../certificates/certificates.repository';
+import { tenantSql } from '../tenants/tenants.repository';
 import { groupRecipients, type RecipientRule } from '../tenants/recipient-policy';
 
-/** The header block, up to and including the blank line (or the whole message). */
-function headerBlock(raw: Buffer): Buffer {
-  const crlf = raw.indexOf('\r\n\r\n');
-  const lf = raw.indexOf('\n\n');
-  const ends = [crlf >= 0 ? crlf + 4 : -1, lf >= 0 ? lf + 2 : -1].filter((n) => n > 0);
-  return ends.length ? raw.subarray(0, Math.min(...ends)) : raw;
-}
-
-/** Header fields by name (case-insensitive), unfolded; the first occurrence wins. */
-function headerLookup(header: Buffer): HeaderLookup {
+/** Header fields by name (any case), unfolded, read as UTF-8; the first occurrence wins. */
+function headerLookup(header: HeaderRead): HeaderLookup {
   const fields = new Map<string, string>();
-  const text = header.toString('utf8').replace(/\r?\n[ \t]+/g, ' ');
-  for (const line of text.split(/\r?\n/)) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    if (!fields.has(name)) fields.set(name, line.slice(colon + 1).trim());
+  for (const f of header.fields) {
+    if (!fields.has(f.name)) {
+      fields.set(f.name, Buffer.from(fieldValueOf(f), 'latin1').toString('utf8'));
+    }
   }
   return (name) => fields.get(name.toLowerCase());
 }
@@ -93,15 +86,15 @@ export class Intake implements IntakeContract {
     if (message.envelope.to.length === 0) {
       throw new RelayError('invalid_request', 'the message has no recipients');
     }
-    const header = headerBlock(raw);
+    const header = readHeader(raw);
     // PostgreSQL cannot store NUL in the subject it keeps, and no mail system passes one on:
     // a permanent refusal, so the platform does not retry a message that can never be stored.
-    if (header.includes(0)) {
+    if (raw.subarray(0, header.bodyStart).includes(0)) {
       throw new RelayError('malformed_message', 'a header field contains a NUL byte');
     }
     // One scan of the header fields serves the subject and the platform adapters.
     const fields = headerLookup(header);
-    const from = fromAddressOf(header);
+    const from = fromAddressOf(raw, header);
     const tenant = isUuid(tenantId) ? await this.tenantView(tenantId, from) : undefined;
     if (!tenant) throw new RelayError('not_found', 'the tenant does not exist');
     if (!tenant.hasDelivery) {
@@ -174,27 +167,22 @@ export class Intake implements IntakeContract {
       has_certificate: boolean;
       has_delivery: boolean;
     }>(
-      `SELECT t.signing_policy, t.recipient_rules,
-         (SELECT c.id FROM certificates c
-           WHERE c.tenant_id = t.id AND c.status = 'active'
-             AND c.not_before <= now() AND c.not_after >= now()
-             AND $2 = ANY (c.email_addresses) LIMIT 1) AS certificate_id,
-         EXISTS (SELECT 1 FROM certificates c
-           WHERE c.tenant_id = t.id AND c.status = 'active'
-             AND c.not_before <= now() AND c.not_after >= now()) AS has_certificate,
-         EXISTS (SELECT 1 FROM delivery_settings d WHERE d.tenant_id = t.id) AS has_delivery
-       FROM tenants t WHERE t.id = $1`,
+      `SELECT ${tenantSql.signingPolicy('$1::uuid')} AS signing_policy,
+         ${tenantSql.recipientRules('$1::uuid')} AS recipient_rules,
+         ${certificateSql.covering('$1::uuid', '$2', 'now()')} AS certificate_id,
+         ${certificateSql.anyValid('$1::uuid', 'now()')} AS has_certificate,
+         EXISTS (SELECT 1 FROM delivery_settings d WHERE d.tenant_id = $1::uuid) AS has_delivery`,
       [tenantId, from],
       'relay_intake_tenant',
     );
-    return (
-      row && {
-        policy: row.signing_policy,
-        recipientRules: row.recipient_rules,
-        certificateId: row.certificate_id,
-        hasCertificate: row.has_certificate,
-        hasDelivery: row.has_delivery,
-      }
-    );
+    // No such tenant: its policy reads as NULL.
+    if (!row || row.signing_policy === null) return undefined;
+    return {
+      policy: row.signing_policy,
+      recipientRules: row.recipient_rules,
+      certificateId: row.certificate_id,
+      hasCertificate: row.has_certificate,
+      hasDelivery: row.has_delivery,
+    };
   }
 }

@@ -7,7 +7,8 @@ import type { Database } from '../database/connection';
 import { DATABASE } from '../database/database.module';
 import { isUuid } from '../common/ids';
 import { RelayError } from '../plugin/relay-error';
-import type { MessageState } from './spool';
+import type { SqlSession } from '../database/migrator';
+import { MESSAGE_STATES, type MessageState } from './spool';
 
 const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
 
@@ -58,6 +59,76 @@ function decodeCursor(cursor: string): { at: string; id: string } {
     throw new RelayError('invalid_request', 'cursor is not one this API returned');
   }
   return { at, id };
+}
+
+/** How many messages are in each state, across tenants (operator overview). */
+export async function countByState(session: SqlSession): Promise<Record<MessageState, number>> {
+  const rows = await session.query<{ state: MessageState; n: string }>(
+    'SELECT state, count(*) AS n FROM messages GROUP BY state',
+  );
+  const counts = Object.fromEntries(MESSAGE_STATES.map((s) => [s, 0])) as Record<
+    MessageState,
+    number
+  >;
+  for (const r of rows) counts[r.state] = Number(r.n);
+  return counts;
+}
+
+/** The From and envelope senders of the tenant's messages from `domain` in the last 30 days. */
+export function recentSenders(
+  session: SqlSession,
+  tenantId: string,
+  domain: string,
+): Promise<{ sender: string; envelope_from: string }[]> {
+  return session.query(
+    `SELECT DISTINCT lower(from_address) AS sender, lower(envelope_from) AS envelope_from
+       FROM messages
+      WHERE tenant_id = $1 AND created_at > now() - interval '30 days'
+        AND split_part(lower(from_address), '@', 2) = $2`,
+    [tenantId, domain.toLowerCase()],
+  );
+}
+
+/** The first `bytes` of the newest kept bodies of the tenant's messages from `domain`. */
+export async function recentHeads(
+  session: SqlSession,
+  tenantId: string,
+  domain: string,
+  bytes: number,
+  limit: number,
+): Promise<Buffer[]> {
+  const rows = await session.query<{ head: Uint8Array }>(
+    `SELECT substring(raw from 1 for $3) AS head
+       FROM messages
+      WHERE tenant_id = $1 AND raw IS NOT NULL AND split_part(lower(from_address), '@', 2) = $2
+      ORDER BY created_at DESC LIMIT $4`,
+    [tenantId, domain.toLowerCase(), bytes, limit],
+  );
+  return rows.map((r) => Buffer.from(r.head));
+}
+
+/** The tenant and platform (message meta `platform`) of those messages that name one. */
+export function platformsOf(
+  session: SqlSession,
+  ids: string[],
+): Promise<{ id: string; tenantId: string; platform: string }[]> {
+  return session.query(
+    `SELECT id, tenant_id AS "tenantId", meta->>'platform' AS platform FROM messages
+      WHERE id = ANY ($1::uuid[]) AND meta->>'platform' IS NOT NULL`,
+    [ids],
+  );
+}
+
+/** A message's meta (platform hand-off facts), or undefined when the message is gone. */
+export async function metaOf(
+  session: SqlSession,
+  id: string,
+): Promise<Record<string, string> | undefined> {
+  const [m] = await session.query<{ meta: Record<string, string> }>(
+    'SELECT meta FROM messages WHERE id = $1',
+    [id],
+  );
+  return m?.meta;
 }
 
 @Injectable()

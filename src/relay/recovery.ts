@@ -4,6 +4,7 @@
  * queued again for its scheduled time. Delivered and failed messages are never touched,
  * so nothing is sent twice. The same pass drops raw bodies past their retention.
  */
+import { HISTORY_TABLES, type HistoryTable } from '../database/history';
 import { UnsubscribeLinks } from '../unsubscribe/unsubscribe-links';
 import {
   Inject,
@@ -35,6 +36,7 @@ export class Recovery implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly spool: Spool,
     private readonly queue: RelayQueue,
     private readonly unsubscribeLinks: UnsubscribeLinks,
+    @Inject(HISTORY_TABLES) private readonly history: readonly HistoryTable[],
   ) {}
 
   onApplicationBootstrap(): void {
@@ -64,6 +66,7 @@ export class Recovery implements OnApplicationBootstrap, OnModuleDestroy {
     if (Date.now() - this.historyPurgedAt > 3600_000) {
       await this.spool.purgeHistory(
         new Date(Date.now() - Math.max(30, this.env.RETENTION_DAYS) * 86_400_000),
+        this.history,
       );
       await this.unsubscribeLinks.purge();
       this.historyPurgedAt = Date.now();

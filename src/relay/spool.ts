@@ -9,6 +9,12 @@ import type { Database } from '../database/connection';
 import { DATABASE } from '../database/database.module';
 import type { Envelope } from '../plugin/contract';
 import type { RecipientSigning } from '../tenants/recipient-policy';
+import type { HistoryTable } from '../database/history';
+import { tenantSql } from '../tenants/tenants.repository';
+import { certificateSql } from '../certificates/certificates.repository';
+import { dkimUpdatedAtSql } from '../dkim/dkim-keys';
+import { wantsEventSql } from '../webhooks/subscriptions';
+import { insertEventFromSql } from '../events/event-log';
 
 export const MESSAGE_STATES = [
   'queued',
@@ -138,18 +144,13 @@ export class Spool {
     const [r] = await this.db.session.query<Record<string, never>>(
       `SELECT m.id, m.tenant_id, m.state, m.envelope_from, m.envelope_to, m.from_address,
          CASE WHEN $3 THEN m.raw END AS raw,
-         m.attempts, m.retry_period_from, m.created_at, m.meta, t.signing_policy, m.signing_mode,
-         (SELECT c.id FROM certificates c
-           WHERE c.tenant_id = m.tenant_id AND c.status = 'active'
-             AND c.not_before <= $2 AND c.not_after >= $2
-             AND m.from_address = ANY (c.email_addresses)
-           ORDER BY c.not_after DESC, c.id LIMIT 1) AS certificate_id,
+         m.attempts, m.retry_period_from, m.created_at, m.meta, m.signing_mode,
+         ${tenantSql.signingPolicy('m.tenant_id')} AS signing_policy,
+         ${certificateSql.covering('m.tenant_id', 'm.from_address', '$2')} AS certificate_id,
          d.transport, d.settings, d.sealed_secrets, d.updated_at AS delivery_updated_at,
-         (SELECT k.updated_at FROM dkim_keys k WHERE k.tenant_id = m.tenant_id) AS dkim_updated_at,
-         EXISTS (SELECT 1 FROM webhook_subscriptions w WHERE w.tenant_id = m.tenant_id
-           AND w.enabled AND 'message.delivered' = ANY (w.events)) AS wants_delivered_event
-       FROM messages m JOIN tenants t ON t.id = m.tenant_id
-       LEFT JOIN delivery_settings d ON d.tenant_id = m.tenant_id
+         ${dkimUpdatedAtSql('m.tenant_id')} AS dkim_updated_at,
+         ${wantsEventSql('m.tenant_id', 'message.delivered')} AS wants_delivered_event
+       FROM messages m LEFT JOIN delivery_settings d ON d.tenant_id = m.tenant_id
        WHERE m.id = $1`,
       [id, now, withBody],
       'relay_for_delivery',
@@ -201,8 +202,7 @@ export class Spool {
          INSERT INTO message_attempts (message_id, attempt, started_at, outcome, error_code, reply)
          SELECT id, $3, $9, $10, $6, $11 FROM changed RETURNING message_id),
        event AS (
-         INSERT INTO events (id, tenant_id, type, message_id, data)
-         SELECT $12, tenant_id, $13, id, $14 FROM changed WHERE $13::text IS NOT NULL
+         ${insertEventFromSql('changed', { id: '$12', type: '$13', data: '$14' })}
          RETURNING id)
        SELECT id FROM changed`,
       [
@@ -292,33 +292,13 @@ export class Spool {
   }
 
   /**
-   * Drop history older than `olderThan`: finished event deliveries, events nothing waits
-   * for any more, and the webhook and feedback delivery logs. Messages and their attempt log
-   * stay.
+   * Drop history older than `olderThan`, table by table as their owners declare it
+   * (src/history-tables.ts). Messages and their attempt log stay.
    */
-  async purgeHistory(olderThan: Date): Promise<number> {
-    // Deliveries still waiting (a receiver down or a subscription disabled) keep their
-    // events past the period: an event is dropped only once nothing waits for it.
-    const finished = await this.db.session.query(
-      `DELETE FROM event_deliveries WHERE state <> 'pending' AND finished_at < $1 RETURNING id`,
-      [olderThan],
-    );
-    const events = await this.db.session.query(
-      `DELETE FROM events e WHERE e.dispatched_at IS NOT NULL AND e.created_at < $1
-         AND NOT EXISTS (SELECT 1 FROM event_deliveries d
-                          WHERE d.event_id = e.id AND d.state = 'pending')
-       RETURNING id`,
-      [olderThan],
-    );
-    const deliveries = await this.db.session.query(
-      'DELETE FROM webhook_deliveries WHERE created_at < $1 RETURNING id',
-      [olderThan],
-    );
-    const feedback = await this.db.session.query(
-      'DELETE FROM feedback_deliveries WHERE created_at < $1 RETURNING id',
-      [olderThan],
-    );
-    return finished.length + events.length + deliveries.length + feedback.length;
+  async purgeHistory(olderThan: Date, tables: readonly HistoryTable[]): Promise<number> {
+    let dropped = 0;
+    for (const t of tables) dropped += (await this.db.session.query(t.purge, [olderThan])).length;
+    return dropped;
   }
 
   /** Put a failed message back in the queue, with a fresh retry period, if its body is kept. */

@@ -2,6 +2,7 @@
  * The From: check of RFC 8550 §3: one mailbox, whose address the certificate names.
  */
 import { RelayError } from '../plugin/relay-error';
+import { readHeader, type HeaderRead } from '../plugin/header-reader';
 import { fieldValue, parseHeaderBlock, stripComments, toCrlf, type HeaderField } from './mime';
 
 /** Split an address list at commas that are outside quotes, comments and angle brackets. */
@@ -95,9 +96,11 @@ export function checkFrom(headers: HeaderField[], certificateAddresses: string[]
  * The From: address of a raw message, for choosing the signing identity before signing.
  * Throws malformed_message, no_from or multiple_from.
  */
-export function fromAddressOf(raw: Buffer): string {
-  const text = raw.toString('latin1');
-  const end = text.search(/\r?\n\r?\n/);
-  if (end <= 0) throw new RelayError('malformed_message', 'the message has no header block');
-  return singleFromAddress(parseHeaderBlock(toCrlf(text.slice(0, end)), 'message header'));
+export function fromAddressOf(raw: Buffer, header: HeaderRead = readHeader(raw)): string {
+  if (!header.blankLine || header.headerEnd === 0) {
+    throw new RelayError('malformed_message', 'the message has no header block');
+  }
+  // The header's own text only: the body is never decoded here.
+  const block = raw.toString('latin1', 0, header.headerEnd).replace(/\r?\n$/, '');
+  return singleFromAddress(parseHeaderBlock(toCrlf(block), 'message header'));
 }

@@ -18,7 +18,8 @@ import {
 import { BearerGuard, Caller, requireOperator, type Principal } from '../common/auth';
 import { newApiKey } from '../common/api-key';
 import { CreateApiKeyDto, CreateTenantDto, UpdateTenantDto } from './tenants.dto';
-import { TenantsRepository, type ApiKeyRecord, type Tenant } from './tenants.repository';
+import { TenantsRepository, type Tenant } from './tenants.repository';
+import { ApiKeysRepository, type ApiKeyRecord } from '../common/api-keys.repository';
 
 const view = (t: Tenant) => ({
   id: t.id,
@@ -39,7 +40,10 @@ const keyView = (k: ApiKeyRecord) => ({
 @Controller('v1/tenants')
 @UseGuards(BearerGuard, TenantScope)
 export class TenantsController {
-  constructor(private readonly tenants: TenantsRepository) {}
+  constructor(
+    private readonly tenants: TenantsRepository,
+    private readonly apiKeys: ApiKeysRepository,
+  ) {}
 
   @Post()
   async create(@Caller() caller: Principal, @Body() body: CreateTenantDto) {
@@ -89,13 +93,13 @@ export class TenantsController {
   ) {
     requireOperator(caller);
     const { key, hash, prefix } = newApiKey();
-    const record = await this.tenants.addApiKey(tenantId, hash, prefix, body.label);
+    const record = await this.apiKeys.add(tenantId, hash, prefix, body.label);
     return { ...keyView(record), key };
   }
 
   @Get(':tenantId/api-keys')
   async listKeys(@Caller() caller: Principal, @Param('tenantId') tenantId: string) {
-    return (await this.tenants.listApiKeys(tenantId)).map(keyView);
+    return (await this.apiKeys.list(tenantId)).map(keyView);
   }
 
   @Delete(':tenantId/api-keys/:keyId')
@@ -106,7 +110,7 @@ export class TenantsController {
     @Param('keyId') keyId: string,
   ): Promise<void> {
     requireOperator(caller);
-    if (!(await this.tenants.revokeApiKey(tenantId, keyId)))
+    if (!(await this.apiKeys.revoke(tenantId, keyId)))
       throw new NotFoundException('no such API key');
   }
 }

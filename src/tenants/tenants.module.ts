@@ -3,6 +3,7 @@ import { PassportModule } from '@nestjs/passport';
 import { BearerStrategy } from '../common/auth';
 import { TenantsController } from './tenants.controller';
 import { TenantsRepository } from './tenants.repository';
+import { ApiKeysRepository } from '../common/api-keys.repository';
 import { SmtpCredentials } from './smtp-credentials';
 import { SmtpCredentialsController } from './smtp-credentials.controller';
 import { RecipientPolicyController } from './recipient-policy.controller';
@@ -10,7 +11,7 @@ import { RecipientPolicyController } from './recipient-policy.controller';
 @Module({
   imports: [PassportModule],
   controllers: [TenantsController, SmtpCredentialsController, RecipientPolicyController],
-  providers: [TenantsRepository, BearerStrategy, SmtpCredentials],
+  providers: [TenantsRepository, ApiKeysRepository, BearerStrategy, SmtpCredentials],
   exports: [TenantsRepository, SmtpCredentials],
 })
 export class TenantsModule {}

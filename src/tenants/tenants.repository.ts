@@ -1,13 +1,12 @@
 /**
- * Every read and write of tenants and their API keys. Services stay free of SQL.
+ * Every read and write of tenants: the one module with SQL on `tenants` (API keys:
+ * src/common/api-keys.repository.ts). Services stay free of SQL.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, eq, isNull } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../database/connection';
 import { DATABASE } from '../database/database.module';
 import { isUuid } from '../common/ids';
-import { apiKeys, tenants } from '../database/schema';
 import type { SigningPolicy } from './tenants.dto';
 import type { RecipientRule } from './recipient-policy';
 
@@ -20,40 +19,50 @@ export interface Tenant {
   updatedAt: Date;
 }
 
-export interface ApiKeyRecord {
-  id: string;
-  tenantId: string;
-  prefix: string;
-  label: string | null;
-  createdAt: Date;
-  revokedAt: Date | null;
-}
+const TENANT = `id, name, signing_policy AS "signingPolicy", recipient_rules AS "recipientRules",
+  created_at AS "createdAt", updated_at AS "updatedAt"`;
 
-function withoutHash(row: ApiKeyRecord & { keyHash?: Buffer }): ApiKeyRecord {
-  const { id, tenantId, prefix, label, createdAt, revokedAt } = row;
-  return { id, tenantId, prefix, label, createdAt, revokedAt };
-}
+/** SQL fragments for the relay's one-statement reads; `tenant` is an SQL expression. */
+export const tenantSql = {
+  signingPolicy: (tenant: string): string =>
+    `(SELECT t.signing_policy FROM tenants t WHERE t.id = ${tenant})`,
+  recipientRules: (tenant: string): string =>
+    `(SELECT t.recipient_rules FROM tenants t WHERE t.id = ${tenant})`,
+};
 
 @Injectable()
 export class TenantsRepository {
   constructor(@Inject(DATABASE) private readonly db: Database) {}
 
   async create(name: string, signingPolicy: SigningPolicy): Promise<Tenant> {
-    const [row] = await this.db.orm
-      .insert(tenants)
-      .values({ id: randomUUID(), name, signingPolicy })
-      .returning();
+    const [row] = await this.db.session.query<Tenant>(
+      `INSERT INTO tenants (id, name, signing_policy) VALUES ($1, $2, $3) RETURNING ${TENANT}`,
+      [randomUUID(), name, signingPolicy],
+    );
     return row;
   }
 
   list(): Promise<Tenant[]> {
-    return this.db.orm.select().from(tenants).orderBy(asc(tenants.createdAt), asc(tenants.id));
+    return this.db.session.query<Tenant>(`SELECT ${TENANT} FROM tenants ORDER BY created_at, id`);
   }
 
   async find(id: string): Promise<Tenant | undefined> {
     if (!isUuid(id)) return undefined;
-    const [row] = await this.db.orm.select().from(tenants).where(eq(tenants.id, id));
+    const [row] = await this.db.session.query<Tenant>(
+      `SELECT ${TENANT} FROM tenants WHERE id = $1`,
+      [id],
+    );
     return row;
+  }
+
+  /** The names of these tenants by id (unknown ids are left out). */
+  async names(ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db.session.query<{ id: string; name: string }>(
+      'SELECT id, name FROM tenants WHERE id = ANY ($1::uuid[])',
+      [[...new Set(ids)]],
+    );
+    return new Map(rows.map((r) => [r.id, r.name]));
   }
 
   async update(
@@ -61,70 +70,34 @@ export class TenantsRepository {
     changes: { name?: string; signingPolicy?: SigningPolicy },
   ): Promise<Tenant | undefined> {
     if (!isUuid(id)) return undefined;
-    const [row] = await this.db.orm
-      .update(tenants)
-      .set({ ...changes, updatedAt: new Date() })
-      .where(eq(tenants.id, id))
-      .returning();
+    const [row] = await this.db.session.query<Tenant>(
+      `UPDATE tenants SET name = COALESCE($2, name), signing_policy = COALESCE($3, signing_policy),
+         updated_at = now() WHERE id = $1 RETURNING ${TENANT}`,
+      [id, changes.name ?? null, changes.signingPolicy ?? null],
+    );
     return row;
   }
 
   async remove(id: string): Promise<boolean> {
     if (!isUuid(id)) return false;
-    const rows = await this.db.orm.delete(tenants).where(eq(tenants.id, id)).returning();
-    return rows.length > 0;
-  }
-
-  async addApiKey(
-    tenantId: string,
-    hash: Buffer,
-    prefix: string,
-    label?: string,
-  ): Promise<ApiKeyRecord> {
-    const [row] = await this.db.orm
-      .insert(apiKeys)
-      .values({ id: randomUUID(), tenantId, keyHash: hash, prefix, label: label ?? null })
-      .returning();
-    return withoutHash(row);
-  }
-
-  listApiKeys(tenantId: string): Promise<ApiKeyRecord[]> {
-    return this.db.orm
-      .select({
-        id: apiKeys.id,
-        tenantId: apiKeys.tenantId,
-        prefix: apiKeys.prefix,
-        label: apiKeys.label,
-        createdAt: apiKeys.createdAt,
-        revokedAt: apiKeys.revokedAt,
-      })
-      .from(apiKeys)
-      .where(eq(apiKeys.tenantId, tenantId))
-      .orderBy(asc(apiKeys.createdAt));
-  }
-
-  async revokeApiKey(tenantId: string, keyId: string): Promise<boolean> {
-    if (!isUuid(keyId)) return false;
-    const rows = await this.db.orm
-      .update(apiKeys)
-      .set({ revokedAt: new Date() })
-      .where(and(eq(apiKeys.id, keyId), eq(apiKeys.tenantId, tenantId), isNull(apiKeys.revokedAt)))
-      .returning();
+    const rows = await this.db.session.query('DELETE FROM tenants WHERE id = $1 RETURNING id', [
+      id,
+    ]);
     return rows.length > 0;
   }
 
   async recipientRules(id: string): Promise<RecipientRule[]> {
-    const [row] = await this.db.orm
-      .select({ rules: tenants.recipientRules })
-      .from(tenants)
-      .where(eq(tenants.id, id));
+    const [row] = await this.db.session.query<{ rules: RecipientRule[] }>(
+      'SELECT recipient_rules AS rules FROM tenants WHERE id = $1',
+      [id],
+    );
     return row?.rules ?? [];
   }
 
   async setRecipientRules(id: string, rules: RecipientRule[]): Promise<void> {
-    await this.db.orm
-      .update(tenants)
-      .set({ recipientRules: rules, updatedAt: new Date() })
-      .where(eq(tenants.id, id));
+    await this.db.session.query(
+      'UPDATE tenants SET recipient_rules = $2, updated_at = now() WHERE id = $1',
+      [id, JSON.stringify(rules)],
+    );
   }
 }

@@ -19,6 +19,8 @@ import { dkimVerify } from 'mailauth/lib/dkim/verify';
 import type { Environment } from '../config/environment';
 import { ENVIRONMENT } from '../config/tokens';
 import type { Database } from '../database/connection';
+import type { SqlSession } from '../database/migrator';
+import { activeCertificatesOf } from '../certificates/certificates.repository';
 import { DATABASE } from '../database/database.module';
 import { INTAKE, type Intake } from '../plugin/contract';
 import { isRelayError, RelayError } from '../plugin/relay-error';
@@ -28,11 +30,53 @@ import { verifyMessage } from '../smime';
 import { Rounds } from '../common/rounds';
 import { isUuid } from '../common/ids';
 import { recordEvent } from '../events/event-log';
-import { DnsLookupHolder } from '../domains/dns-lookup';
+import { DnsLookupHolder } from '../common/dns-lookup';
 import { checkMessage } from './check-message';
 import { openSeedMailbox, takeCheckCopy, SeedMailboxError } from './seed-mailbox';
 import { transitDiff, type TransitDiff } from './transit-diff';
 import { TransitSettingsStore, type TransitCheckSettings } from './transit-settings';
+
+/** The newest transit check of the tenant from `domain`, for the readiness checks. */
+export async function latestTransitCheck(
+  session: SqlSession,
+  tenantId: string,
+  domain: string,
+): Promise<
+  | {
+      id: string;
+      state: 'running' | 'passed' | 'failed';
+      from: string;
+      to: string;
+      startedAt: Date;
+      problems: string[];
+    }
+  | undefined
+> {
+  const [row] = await session.query<{
+    id: string;
+    state: 'running' | 'passed' | 'failed';
+    from_address: string;
+    seed_address: string;
+    started_at: Date | string;
+    problems: string[] | null;
+  }>(
+    `SELECT id, state, from_address, seed_address, started_at, result->'problems' AS problems
+       FROM transit_checks
+      WHERE tenant_id = $1 AND split_part(lower(from_address), '@', 2) = $2
+      ORDER BY started_at DESC LIMIT 1`,
+    [tenantId, domain.toLowerCase()],
+  );
+  return (
+    row && {
+      id: row.id,
+      state: row.state,
+      from: row.from_address,
+      to: row.seed_address,
+      startedAt: new Date(row.started_at),
+      problems: row.problems ?? [],
+    }
+  );
+}
 
 export interface TransitCheckResult {
   delivered: boolean;
@@ -157,19 +201,18 @@ export class TransitChecks implements OnApplicationBootstrap, OnModuleDestroy {
   /** The From address of checks: the setting, else an address of the newest certificate. */
   private async fromAddress(tenantId: string, s: TransitCheckSettings): Promise<string> {
     if (s.from) return s.from.toLowerCase();
-    const [row] = await this.db.session.query<{ address: string }>(
-      `SELECT email_addresses[1] AS address FROM certificates
-        WHERE tenant_id = $1 AND status = 'active' AND not_after > now()
-        ORDER BY not_after DESC LIMIT 1`,
-      [tenantId],
+    const now = Date.now();
+    const newest = (await activeCertificatesOf(this.db.session, tenantId)).find(
+      (c) => new Date(c.notAfter).getTime() > now,
     );
-    if (!row?.address) {
+    const address = newest?.emailAddresses[0];
+    if (!address) {
       throw new RelayError(
         'no_certificate',
         'the tenant has no valid certificate; upload one, or set "from" in the transit-check settings',
       );
     }
-    return row.address;
+    return address;
   }
 
   /** Starts a check and returns it (state `running`); the report follows in the background. */

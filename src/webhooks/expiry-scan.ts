@@ -16,17 +16,13 @@ import type { Database } from '../database/connection';
 import { Rounds } from '../common/rounds';
 import { DATABASE } from '../database/database.module';
 import { recordEvent } from '../events/event-log';
+import {
+  expiringCertificates,
+  type ActiveCertificate,
+} from '../certificates/certificates.repository';
 
 export const EXPIRY_THRESHOLDS_DAYS = [30, 14, 7, 1] as const;
 const DAY_MS = 86_400_000;
-
-interface CertificateRow {
-  id: string;
-  tenant_id: string;
-  fingerprint_sha256: string;
-  email_addresses: string[];
-  not_after: Date;
-}
 
 @Injectable()
 export class ExpiryScan implements OnApplicationBootstrap, OnModuleDestroy {
@@ -46,10 +42,9 @@ export class ExpiryScan implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** One scan at `now`; returns the notices sent. */
   async scan(now = new Date()): Promise<{ certificateId: string; notice: string }[]> {
-    const rows = await this.db.session.query<CertificateRow>(
-      `SELECT id, tenant_id, fingerprint_sha256, email_addresses, not_after FROM certificates
-       WHERE status = 'active' AND not_after <= $1`,
-      [new Date(now.getTime() + EXPIRY_THRESHOLDS_DAYS[0] * DAY_MS)],
+    const rows = await expiringCertificates(
+      this.db.session,
+      new Date(now.getTime() + EXPIRY_THRESHOLDS_DAYS[0] * DAY_MS),
     );
     const sent: { certificateId: string; notice: string }[] = [];
     for (const c of rows) {
@@ -61,8 +56,8 @@ export class ExpiryScan implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** Claim the notices due for one certificate and record the nearest newly claimed one. */
-  private async claim(c: CertificateRow, now: Date): Promise<string | undefined> {
-    const msLeft = new Date(c.not_after).getTime() - now.getTime();
+  private async claim(c: ActiveCertificate, now: Date): Promise<string | undefined> {
+    const msLeft = new Date(c.notAfter).getTime() - now.getTime();
     const due =
       msLeft < 0
         ? ['expired']
@@ -79,14 +74,14 @@ export class ExpiryScan implements OnApplicationBootstrap, OnModuleDestroy {
       if (!claimed.some((r) => r.notice === nearest)) return undefined;
       const certificate = {
         id: c.id,
-        fingerprintSha256: c.fingerprint_sha256,
-        emailAddresses: c.email_addresses,
-        notAfter: new Date(c.not_after).toISOString(),
+        fingerprintSha256: c.fingerprintSha256,
+        emailAddresses: c.emailAddresses,
+        notAfter: new Date(c.notAfter).toISOString(),
       };
       if (nearest === 'expired') {
-        await recordEvent(tx, c.tenant_id, 'certificate.expired', { certificate });
+        await recordEvent(tx, c.tenantId, 'certificate.expired', { certificate });
       } else {
-        await recordEvent(tx, c.tenant_id, 'certificate.expiring', {
+        await recordEvent(tx, c.tenantId, 'certificate.expiring', {
           certificate,
           daysLeft: Math.max(0, Math.floor(msLeft / DAY_MS)),
           thresholdDays: Number(nearest.slice('expiring-'.length)),

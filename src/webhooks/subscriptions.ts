@@ -16,6 +16,18 @@ import { ENVIRONMENT } from '../config/tokens';
 import type { Environment } from '../config/environment';
 import { EventDeliveries } from '../events/event-deliveries';
 import { MasterKeyRing, openPrivateKey, sealPrivateKey, type KeyOwner } from '../secrets/key-vault';
+import type { HistoryTable } from '../database/history';
+
+/** SQL for the relay's delivery read: whether an enabled subscription wants `type` (a literal). */
+export const wantsEventSql = (tenant: string, type: string): string =>
+  `EXISTS (SELECT 1 FROM webhook_subscriptions w WHERE w.tenant_id = ${tenant}
+     AND w.enabled AND '${type.replace(/'/g, "''")}' = ANY (w.events))`;
+
+/** The webhook delivery log, dropped after the retention period. */
+export const WEBHOOK_HISTORY: HistoryTable = {
+  what: 'webhook delivery log',
+  purge: 'DELETE FROM webhook_deliveries WHERE created_at < $1 RETURNING 1',
+};
 
 /** Failed calls in a row needed, besides the time, before a subscription is disabled. */
 export const MIN_FAILURES_TO_DISABLE = 10;

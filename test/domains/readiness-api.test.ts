@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { startApp, type TestApp } from '../support/app';
 import { op } from '../support/relay';
 import { createTestPki, P12_PASSWORD } from '../helpers/pki';
-import { DnsLookupHolder } from '../../src/domains/dns-lookup';
+import { DnsLookupHolder } from '../../src/common/dns-lookup';
 import { stubDns } from './stub-dns';
 
 const PUBLIC_KEY = 'MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=';

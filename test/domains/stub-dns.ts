@@ -1,5 +1,5 @@
 /** A DNS stand-in answering from a fixed zone; records every question asked. */
-import type { DnsLookup } from '../../src/domains/dns-lookup';
+import type { DnsLookup } from '../../src/common/dns-lookup';
 
 export interface StubZone {
   /** name → TXT records, each a single string (or its character-strings). */

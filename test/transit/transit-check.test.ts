@@ -17,7 +17,7 @@ import {
   startImapUpstream,
   type ImapUpstream,
 } from '../helpers/imap-upstream';
-import { DnsLookupHolder } from '../../src/domains/dns-lookup';
+import { DnsLookupHolder } from '../../src/common/dns-lookup';
 import { TransitChecks } from '../../src/transit/transit-checks';
 import { stubDns } from '../domains/stub-dns';
 
