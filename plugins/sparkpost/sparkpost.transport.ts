@@ -15,6 +15,7 @@ import {
 import { RegionalApiTransport, type ApiAnswer } from '../../src/plugin/http-api';
 import { apiRootOf, ProviderApiSettings } from '../../src/plugin/provider-settings';
 import { oneLine } from '../../src/plugin/smtp-client';
+import { readHeader, valuesOf } from '../../src/plugin/header-reader';
 
 export const SPARKPOST_API_ROOTS = {
   us: 'https://api.sparkpost.com',
@@ -118,11 +119,10 @@ export function rfc822String(raw: Buffer): string {
  * be replaced and the signature broken: such a message is refused rather than sent broken.
  */
 function checkSubstitutionSafe(raw: Buffer): void {
-  const headerEnd = raw.indexOf('\r\n\r\n');
-  if (headerEnd < 0) return;
-  const header = raw.toString('latin1', 0, headerEnd);
-  if (!/^content-type:[ \t]*multipart\/signed/im.test(header)) return;
-  if (raw.indexOf('{{', headerEnd) >= 0) {
+  const header = readHeader(raw);
+  if (!header.blankLine) return;
+  if (!valuesOf(header, 'content-type').some((v) => /^multipart\/signed/i.test(v))) return;
+  if (raw.indexOf('{{', header.headerEnd) >= 0) {
     throw new DeliveryError(
       'the signed content contains "{{", which SparkPost would treat as substitution syntax ' +
         'and replace, breaking the signature; use signatureFormat "opaque" for this tenant',

@@ -9,6 +9,7 @@
  */
 import { createHash, sign, type Hash, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
+import { readHeader, type HeaderFieldAt } from '../plugin/header-reader';
 
 export type DkimAlgorithm = 'rsa-sha256' | 'ed25519-sha256';
 
@@ -34,46 +35,17 @@ export const SIGNED_FIELDS = [
 
 const MAX_LINE = 78;
 
-interface HeaderField {
-  name: string;
-  /** The whole field as it stands, folding included, without its final line break. */
-  text: string;
-}
-
 interface SplitMessage {
-  fields: HeaderField[];
+  fields: HeaderFieldAt[];
   body: Buffer;
   /** Whether the header uses CRLF line breaks (else bare LF). */
   crlf: boolean;
 }
 
-/** Where the header ends: the index of the empty line's break and the body's start. */
-function headerEnd(raw: Buffer): { end: number; body: number } | undefined {
-  if (raw[0] === 0x0a) return { end: 0, body: 1 };
-  if (raw[0] === 0x0d && raw[1] === 0x0a) return { end: 0, body: 2 };
-  for (let i = raw.indexOf(0x0a); i !== -1; i = raw.indexOf(0x0a, i + 1)) {
-    if (raw[i + 1] === 0x0a) return { end: i + 1, body: i + 2 };
-    if (raw[i + 1] === 0x0d && raw[i + 2] === 0x0a) return { end: i + 1, body: i + 3 };
-  }
-  return undefined;
-}
-
-/** Header fields and body of a message; the header ends at the first empty line. */
+/** Header fields and body of a message (the one header reader); the body stays bytes. */
 function splitMessage(raw: Buffer): SplitMessage {
-  const at = headerEnd(raw);
-  // Only the header becomes a string; the body stays bytes.
-  const header = raw.toString('latin1', 0, at ? at.end : raw.length).replace(/\r?\n$/, '');
-  const body = at ? raw.subarray(at.body) : Buffer.alloc(0);
-  const fields: HeaderField[] = [];
-  for (const line of header.split(/\r?\n/)) {
-    if (/^[ \t]/.test(line) && fields.length > 0) {
-      fields[fields.length - 1].text += `\r\n${line}`;
-    } else if (line.length > 0) {
-      const colon = line.indexOf(':');
-      fields.push({ name: colon > 0 ? line.slice(0, colon).trim() : line, text: line });
-    }
-  }
-  return { fields, body, crlf: header.includes('\r\n') || !header.includes('\n') };
+  const header = readHeader(raw);
+  return { fields: header.fields, body: raw.subarray(header.bodyStart), crlf: header.crlf };
 }
 
 /** RFC 6376 §3.4.2: lowercase name, unfolded value, whitespace runs as one space. */
@@ -207,11 +179,11 @@ async function signatureField(
   now: Date,
   omit: readonly string[],
 ): Promise<string> {
-  const covered: HeaderField[] = [];
+  const covered: HeaderFieldAt[] = [];
   const skip = new Set(omit.map((n) => n.toLowerCase()));
   for (const name of SIGNED_FIELDS) {
     if (skip.has(name.toLowerCase())) continue;
-    const found = fields.filter((f) => f.name.toLowerCase() === name.toLowerCase()).pop();
+    const found = fields.filter((f) => f.name === name.toLowerCase()).pop();
     if (found) covered.push(found);
   }
   const tags: [string, string][] = [

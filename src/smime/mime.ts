@@ -3,6 +3,7 @@
  * read Content-Type parameters and walk multipart bodies, all on latin1 strings so that
  * one character is one octet and unchanged parts keep their exact bytes.
  */
+import { readHeader } from '../plugin/header-reader';
 import { RelayError } from '../plugin/relay-error';
 
 export interface HeaderField {
@@ -64,31 +65,26 @@ export function toCrlf(s: string): string {
   return NEEDS_CRLF.test(s) ? s.replace(/\r\n|\r|\n/g, '\r\n') : s;
 }
 
-const FIELD_START = /^([!-9;-~]+)[ \t]*:/;
-
 function malformed(message: string): RelayError {
   return new RelayError('malformed_message', message);
 }
 
-/** Parse a header block (CRLF separated, no trailing blank line). */
+/**
+ * Parse a header block (CRLF separated, no trailing blank line) with the one header reader;
+ * a line that is not a field is refused as malformed_message.
+ */
 export function parseHeaderBlock(block: string, where: string): HeaderField[] {
-  const fields: HeaderField[] = [];
-  if (block === '') return fields;
-  const lines = block.split('\r\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    if (line.startsWith(' ') || line.startsWith('\t')) {
-      if (fields.length === 0) throw malformed(`${where} starts with a continuation line`);
-      fields[fields.length - 1].raw += '\r\n' + line;
-      continue;
-    }
-    const m = FIELD_START.exec(line);
-    if (!m) {
-      throw malformed(`line ${i + 1} of the ${where} is not a header field ("Name: value")`);
-    }
-    fields.push({ name: m[1].toLowerCase(), raw: line });
+  if (block === '') return [];
+  const header = readHeader(Buffer.from(`${block}\r\n`, 'latin1'));
+  const [problem] = header.problems;
+  if (problem) {
+    throw malformed(
+      problem.startsWith('line 1 is a continuation')
+        ? `${where} starts with a continuation line`
+        : problem.replace(/^line (\d+) is/, `line $1 of the ${where} is`),
+    );
   }
-  return fields;
+  return header.fields.map((f) => ({ name: f.name, raw: f.text }));
 }
 
 /** Split an entity (CRLF) into header fields and body. */
