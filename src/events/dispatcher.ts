@@ -18,6 +18,7 @@ import { ENVIRONMENT } from '../config/tokens';
 import type { Environment } from '../config/environment';
 import { Rounds } from '../common/rounds';
 import { EventDeliveries } from './event-deliveries';
+import { EVENT_COLUMNS, eventRecordOf, type EventRow } from './event-log';
 import { EventSinks, type EventRecord } from './event-sinks';
 
 const BATCH = 200;
@@ -49,28 +50,14 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   /** One round; returns how many events it took. */
   async dispatch(): Promise<number> {
     return this.db.session.transaction(async (tx) => {
-      const rows = await tx.query<{
-        id: string;
-        tenant_id: string;
-        type: string;
-        message_id: string | null;
-        data: Record<string, unknown>;
-        created_at: Date;
-      }>(
-        `SELECT id, tenant_id, type, message_id, data, created_at FROM events
+      const rows = await tx.query<EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events
           WHERE dispatched_at IS NULL
           ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [BATCH],
       );
       if (rows.length === 0) return 0;
-      const events: EventRecord[] = rows.map((r) => ({
-        id: r.id,
-        tenantId: r.tenant_id,
-        type: r.type,
-        messageId: r.message_id,
-        data: r.data,
-        createdAt: new Date(r.created_at),
-      }));
+      const events: EventRecord[] = rows.map(eventRecordOf);
       const byId = new Map(events.map((e) => [e.id, e]));
       for (const sink of this.sinks.all()) {
         const targets = await sink.targets(tx, events);

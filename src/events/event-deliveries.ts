@@ -10,6 +10,7 @@ import type { Database } from '../database/connection';
 import { DATABASE } from '../database/database.module';
 import type { SqlSession } from '../database/migrator';
 import type { EventRecord, SinkName } from './event-sinks';
+import { EVENT_COLUMNS, eventRecordOf, type EventRow } from './event-log';
 
 export interface ClaimedDelivery {
   id: string;
@@ -86,30 +87,11 @@ export class EventDeliveries {
 
   async events(ids: string[]): Promise<Map<string, EventRecord>> {
     if (!ids.length) return new Map();
-    const rows = await this.db.session.query<{
-      id: string;
-      tenant_id: string;
-      type: string;
-      message_id: string | null;
-      data: Record<string, unknown>;
-      created_at: Date;
-    }>(
-      'SELECT id, tenant_id, type, message_id, data, created_at FROM events WHERE id = ANY ($1::uuid[])',
+    const rows = await this.db.session.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE id = ANY ($1::uuid[])`,
       [ids],
     );
-    return new Map(
-      rows.map((r) => [
-        r.id,
-        {
-          id: r.id,
-          tenantId: r.tenant_id,
-          type: r.type,
-          messageId: r.message_id,
-          data: r.data,
-          createdAt: new Date(r.created_at),
-        },
-      ]),
-    );
+    return new Map(rows.map((r) => [r.id, eventRecordOf(r)]));
   }
 
   async delivered(id: string, attempts: number): Promise<void> {

@@ -6,9 +6,32 @@
 import { randomUUID } from 'node:crypto';
 import type { SqlSession } from '../database/migrator';
 import type { EventPayloads, EventType } from './event-types';
+import type { EventRecord } from './event-sinks';
 import type { HistoryTable } from '../database/history';
 
 export type { CertificateEventData } from './event-types';
+
+/** The columns of an event as {@link eventRecordOf} reads them. */
+export const EVENT_COLUMNS = 'id, tenant_id, type, message_id, data, created_at';
+
+export interface EventRow {
+  id: string;
+  tenant_id: string;
+  type: string;
+  message_id: string | null;
+  data: Record<string, unknown>;
+  created_at: Date;
+}
+
+/** An event row as the sinks see it. */
+export const eventRecordOf = (r: EventRow): EventRecord => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  type: r.type,
+  messageId: r.message_id,
+  data: r.data,
+  createdAt: new Date(r.created_at),
+});
 
 /** Records an event of `type` with its typed `data` (the tenant id is added). */
 export async function recordEvent<T extends EventType>(
