@@ -20,7 +20,13 @@ import { createChainPki } from './helpers/chain-pki';
 import { verifyWithOpenssl } from './helpers/verifiers';
 import { seededBytes } from './fixtures/newsletter-parts';
 import { fromProblemInputs, malformedInputs } from './fixtures/newsletters';
-import { WRONG_PASSWORD, assertRelayError, identityFromP12, messageFrom } from './support/engine';
+import {
+  WRONG_PASSWORD,
+  assertRelayError,
+  identityFromP12,
+  messageFrom,
+  replaceOnce,
+} from './support/engine';
 import { ERROR_CODES, loadSigningIdentity, signMessage, type ErrorCode } from '../src';
 
 let pki: TestPki;
@@ -219,6 +225,16 @@ function bodyLines(raw: Buffer): string[] {
 }
 
 describe('message errors', () => {
+  expectCode('a To: address with a non-ASCII local part', 'international_address', () =>
+    signMessage(
+      replaceOnce(
+        messageFrom('news@example.com'),
+        '\r\nTo: ',
+        '\r\nTo: jos\u00c3\u00a9@example.net, ',
+      ),
+      identityFromP12(pki, 'p256'),
+    ),
+  );
   for (const m of malformedInputs) {
     expectCode(
       m.name,

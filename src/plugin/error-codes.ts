@@ -64,6 +64,9 @@ export const ERROR_CODES = {
     'Hand over a complete RFC 5322 message: header fields, a blank line, then the body.',
   ),
   no_from: message('Add a From: header with the address the certificate was issued for.'),
+  international_address: message(
+    'Write the domain in A-label form (xn--…); a non-ASCII local part needs SMTPUTF8, which the relay does not carry yet.',
+  ),
   multiple_from: message('Put exactly one mailbox in From:; use Sender: or Reply-To: for others.'),
   from_mismatch: message(
     'Send from an address named in the certificate, or upload a certificate for this address.',

@@ -11,7 +11,6 @@ import { prepareMessage } from './signed-entity';
 import { buildSignedData } from './signed-data';
 import type { SignatureCache } from './signature-cache';
 import { encodeBase64 } from './transfer-encoding';
-import { sevenBitOuterHeaders } from './outer-headers';
 import { agreesWithDate, messageDate } from './signing-time';
 
 export type SignatureFormat = 'detached' | 'opaque';
@@ -64,8 +63,9 @@ function schemeFor(identity: SigningIdentity, rsaPss: boolean | undefined): Sign
  */
 const boundaryFor = (digest: Buffer): string => `----=_smime_${digest.toString('hex', 0, 16)}`;
 
+/** `outer` comes from prepareMessage, already transit-safe (outer-headers.ts). */
 function outerBlock(outer: HeaderField[], contentFields: string[]): string {
-  const lines = sevenBitOuterHeaders(outer).map((h) => h.raw);
+  const lines = outer.map((h) => h.raw);
   if (!outer.some((h) => h.name === 'mime-version')) lines.push('MIME-Version: 1.0');
   return [...lines, ...contentFields].join('\r\n') + '\r\n\r\n';
 }

@@ -5,6 +5,7 @@
  * are re-encoded (text to quoted-printable, anything else to base64); safe parts keep
  * their bytes.
  */
+import { transitSafeOuterHeaders } from './outer-headers';
 import { isAscii } from 'node:buffer';
 import { RelayError } from '../plugin/relay-error';
 import { hasEightBit, isValidUtf8, safeEntityField } from './header-encoding';
@@ -98,18 +99,40 @@ const isIdentityEncoding = (e: string): boolean => e === '7bit' || e === '8bit' 
 
 function prepareLeaf(e: Entity, isText: boolean, known: Known): Entity {
   const encoding = transferEncodingOf(e.headers);
-  if (encoding !== '8bit' && encoding !== 'binary' && !unsafe(e.body, known)) return e;
+  const identity = encoding === '8bit' || encoding === 'binary';
+  if (!unsafe(e.body, known)) {
+    // Labelled 8bit or binary but 7-bit in fact, in safe lines: only the label changes.
+    return identity ? { headers: setTransferEncoding(e.headers, '7bit'), body: e.body } : e;
+  }
   let decoded: string;
   if (isIdentityEncoding(encoding)) decoded = e.body;
   else if (encoding === 'quoted-printable') decoded = decodeQuotedPrintable(e.body);
   else if (encoding === 'base64') decoded = decodeBase64(e.body);
   else throw malformed(`a part uses the unknown Content-Transfer-Encoding "${encoding}"`);
-  return isText
+  return isText && quotedPrintableIsSmaller(decoded)
     ? {
         headers: setTransferEncoding(e.headers, 'quoted-printable'),
         body: encodeQuotedPrintable(decoded),
       }
     : { headers: setTransferEncoding(e.headers, 'base64'), body: encodeBase64(decoded) };
+}
+
+/**
+ * Whether quoted-printable encodes this text in fewer octets than base64 (RFC 2045 allows
+ * either for text). Mostly-ASCII text stays readable as quoted-printable; text that is mostly
+ * 8-bit (Japanese, Chinese, Korean in UTF-8) would triple, so it goes as base64.
+ */
+function quotedPrintableIsSmaller(text: string): boolean {
+  const n = text.length;
+  // Base64: 4 characters per 3 octets, a CRLF after every 76.
+  const base64 = Math.ceil(n / 3) * 4 * (78 / 76);
+  let escaped = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 126 || c === 61 || (c < 32 && c !== 9 && c !== 10 && c !== 13)) escaped++;
+  }
+  // Every escape takes three characters; soft breaks add about one in 25.
+  return (n + 2 * escaped) * (78 / 75) <= base64;
 }
 
 /** Preamble and epilogue carry no content; drop them when they would not survive transit. */
@@ -198,6 +221,28 @@ function prepareMultipart(
   return { headers: relabelSevenBit(headers), body: joined };
 }
 
+/** RFC 2046 §5.1.1 bchars; a boundary may not end in a space. */
+const BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=? ]*[0-9A-Za-z'()+_,\-./:=?]$/;
+/** The close-delimiter line `--boundary--` must fit a 998-octet line. */
+const MAX_BOUNDARY = 998 - 4;
+
+/**
+ * A boundary whose delimiter lines would not survive transit is refused. RFC 2046 allows 70
+ * characters; longer ones of the same characters pass, as mail clients read them.
+ */
+function checkBoundary(boundary: string): void {
+  if (!BOUNDARY.test(boundary)) {
+    throw malformed(
+      'a multipart boundary has characters RFC 2046 does not allow there (or ends in a space)',
+    );
+  }
+  if (boundary.length > MAX_BOUNDARY) {
+    throw malformed(
+      `a multipart boundary has ${boundary.length} characters; its delimiter lines would be over 998 octets`,
+    );
+  }
+}
+
 /**
  * Prepare one entity for signing. Returns `e` itself when nothing had to change, so the
  * caller can reuse the original bytes. `bytes`, when given, holds the body's exact bytes.
@@ -209,6 +254,7 @@ function prepareEntity(e: Entity, defaultType: string, walk: Walk, bytes?: Buffe
   const boundary = ct?.params.get('boundary');
   let out: Entity | undefined;
   if (type.startsWith('multipart/')) {
+    if (boundary) checkBoundary(boundary);
     out = boundary ? prepareMultipart(e, headers, type, boundary, walk, bytes) : undefined;
     // RFC 2045 §6.4: a multipart is never encoded, so one we cannot split must already be safe.
     if (!out && (unsafe(e.body, walk.known) || !isSevenBitLabel(headers))) {
@@ -274,7 +320,7 @@ export function prepareMessage(raw: Buffer): PreparedMessage {
     prepared.body === top.body && bodyBytes ? bodyBytes : Buffer.from(prepared.body, 'latin1');
   const entityParts = [Buffer.from(head, 'latin1'), body];
   return {
-    outer,
+    outer: transitSafeOuterHeaders(outer),
     entityParts,
     get entity() {
       return Buffer.concat(entityParts);

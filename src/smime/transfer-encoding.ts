@@ -4,7 +4,7 @@
  */
 
 const HEX = '0123456789ABCDEF';
-const escapeByte = (code: number): string => '=' + HEX[code >> 4] + HEX[code & 15];
+const HEX_OCTETS = Buffer.from(HEX, 'latin1');
 
 /**
  * Quoted-printable for text: CRLF pairs are line breaks; every other octet that is not
@@ -13,45 +13,53 @@ const escapeByte = (code: number): string => '=' + HEX[code >> 4] + HEX[code & 1
  * survive every mail transfer agent, and so is a leading "-", so that no encoded line can
  * look like a multipart delimiter (RFC 2046 §5.1.1).
  */
+/** Whether a line starting with this character could be misread in transit (".", "-", "From "). */
+const startsUnsafe = (text: string, i: number, code: number): boolean =>
+  code === 46 || code === 45 || (code === 70 && text.startsWith('From ', i));
+
 export function encodeQuotedPrintable(text: string): string {
-  const out: string[] = [];
-  let line = '';
-  const push = (token: string, i: number): void => {
-    if (line.length + token.length > 75) {
-      out.push(line + '=\r\n');
-      line = '';
-      // A soft break must not leave ".", "-" or "From " at the start of the next line.
-      if (token === '.' || token === '-' || (token === 'F' && text.startsWith('From ', i))) {
-        token = escapeByte(token.charCodeAt(0));
-      }
-    }
-    line += token;
-  };
   const n = text.length;
+  // Written as octets into one buffer: at worst every character is escaped (3 octets) and a
+  // soft break ("=" CRLF) follows every 25 escapes.
+  const out = Buffer.allocUnsafe(n * 3 + (Math.floor(n / 25) + 1) * 3);
+  let o = 0;
+  let lineLength = 0;
   for (let i = 0; i < n; i++) {
     const code = text.charCodeAt(i);
     if (code === 13 && text.charCodeAt(i + 1) === 10) {
-      out.push(line + '\r\n');
-      line = '';
+      out[o++] = 13;
+      out[o++] = 10;
+      lineLength = 0;
       i++;
       continue;
     }
-    const atLineStart = line.length === 0;
+    let escape: boolean;
     if ((code === 32 || code === 9) && (i + 1 === n || text.charCodeAt(i + 1) === 13)) {
-      push(escapeByte(code), i); // whitespace before a line break or at the end
-    } else if (
-      atLineStart &&
-      (code === 46 || code === 45 || (code === 70 && text.startsWith('From ', i)))
-    ) {
-      push(escapeByte(code), i);
-    } else if ((code >= 33 && code <= 126 && code !== 61) || code === 32 || code === 9) {
-      push(text[i], i);
+      escape = true; // whitespace before a line break or at the end
+    } else if (lineLength === 0 && startsUnsafe(text, i, code)) {
+      escape = true;
     } else {
-      push(escapeByte(code), i);
+      escape = !((code >= 33 && code <= 126 && code !== 61) || code === 32 || code === 9);
+    }
+    if (lineLength + (escape ? 3 : 1) > 75) {
+      out[o++] = 61;
+      out[o++] = 13;
+      out[o++] = 10;
+      lineLength = 0;
+      // A soft break must not leave ".", "-" or "From " at the start of the next line.
+      if (!escape && startsUnsafe(text, i, code)) escape = true;
+    }
+    if (escape) {
+      out[o++] = 61;
+      out[o++] = HEX_OCTETS[code >> 4];
+      out[o++] = HEX_OCTETS[code & 15];
+      lineLength += 3;
+    } else {
+      out[o++] = code;
+      lineLength += 1;
     }
   }
-  out.push(line);
-  return out.join('');
+  return out.toString('latin1', 0, o);
 }
 
 function hexValue(c: number): number {

@@ -4,6 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { parseArgs, renderReport, runBench } from './index';
 import type { BenchResult } from './types';
 
@@ -90,3 +92,21 @@ test(
     );
   },
 );
+
+test('bench:big signs one message per body kind and reports its encoding and memory', () => {
+  const out = execFileSync(
+    process.execPath,
+    ['-r', '@swc-node/register', join(__dirname, 'big-message.ts'), '1'],
+    { encoding: 'utf8' },
+  );
+  const rows = out.split('\n').filter((l) => /^(ascii|german|japanese) +\d/.test(l));
+  assert.deepEqual(
+    rows.map((r) => r.split(/\s+/)[3]),
+    ['7bit', 'quoted-printable', 'base64'],
+    out,
+  );
+  for (const r of rows) {
+    const [, inMb, outMb, , wallMs, , rss] = r.split(/\s+/).map(Number);
+    assert.ok(inMb > 0.9 && outMb >= inMb && wallMs >= 0 && rss > 0, r);
+  }
+});

@@ -120,6 +120,35 @@ describe('isolation: credentials never borrow another tenant’s certificate', (
   });
 });
 
+describe("outer header fields at intake (the engine's rules, before anything is spooled)", () => {
+  const latin1 = (raw: Buffer, from: string, to: string) =>
+    Buffer.from(raw.toString('latin1').replace(from, to), 'latin1');
+  test('an internationalised address or a NUL in an outer field is refused with its code', async () => {
+    const before = await rowsOf(tenants.certified);
+    const idn = latin1(
+      newsFrom('idn'),
+      'To: reader@example.net',
+      `To: ${Buffer.from('josé@example.net', 'utf8').toString('latin1')}`,
+    );
+    assert.match(
+      await refusedWith(sendAs(tenants.certified, idn)),
+      /^550 5\.7\.1 \[international_address\] .*jos\u00e9@example\.net/,
+    );
+    const nul = latin1(newsFrom('nul'), 'MIME-Version: 1.0', 'MIME-Version: 1\u00000');
+    assert.match(
+      await refusedWith(sendAs(tenants.certified, nul)),
+      /^550 5\.7\.1 \[malformed_message\] /,
+    );
+    assert.equal(await rowsOf(tenants.certified), before, 'nothing was spooled');
+  });
+
+  test('an A-label domain is plain ASCII and goes through, signed', async () => {
+    const raw = latin1(newsFrom('a-label'), 'To: reader@example.net', 'To: reader@xn--r8jz45g.jp');
+    const id = queuedId(await sendAs(tenants.certified, raw));
+    await stateOf(tenants.certified, id, 'delivered');
+  });
+});
+
 describe('signing policy', () => {
   test('prefer: without a certificate the message is delivered unsigned and unchanged', async () => {
     const raw = newsFrom('unsigned but delivered');
