@@ -66,6 +66,7 @@ const REFUSED: [string, ErrorCode, Buffer][] = [
     'malformed_message',
     newsletter(['To: r@example.net', 'Message-ID: <m02@shop.exam\0le>']),
   ],
+  ['a NUL in MIME-Version', 'malformed_message', newsletter(['MIME-Version: 1\u00000'])],
   ['a NUL after an encoded-word', 'malformed_message', newsletter(['Subject: =?utf-8?B?SGk=?=\0'])],
   ['a bare CR in a field', 'malformed_message', newsletter(['Subject: one\rtwo'])],
   [
@@ -128,6 +129,23 @@ describe('outer header fields and delimiter lines', () => {
         `--${boundary}\r\nContent-Type: text/plain\r\n\r\nx\r\n--${boundary}--\r\n`,
       ),
     ];
+    // A Japanese body labelled 8bit goes as base64 (smaller than quoted-printable).
+    const japanese = newsletter(
+      ['To: r@example.net'],
+      'text/plain; charset=utf-8',
+      utf8('今週のニュースレターです。春のセールは三月末まで。\r\n').repeat(50),
+    );
+    cases.push(
+      Buffer.from(
+        japanese
+          .toString('latin1')
+          .replace(
+            'Content-Type: text/plain; charset=utf-8',
+            'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit',
+          ),
+        'latin1',
+      ),
+    );
     for (const raw of cases) {
       const signed = await sign(raw);
       const header = signed.toString('latin1', 0, signed.indexOf('\r\n\r\n'));
