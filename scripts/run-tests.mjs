@@ -2,6 +2,8 @@
 // Runs every *.test.ts under src/, plugins/ and test/ with Node's own test runner.
 // Usage: npm test [-- <substring filter on the file path>...]
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { URL } from 'node:url';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -32,6 +34,49 @@ const files = roots
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
+}
+
+// The API and relay tests need PostgreSQL and Redis; say at once which one is missing
+// instead of letting a test file wait for minutes.
+const services = [
+  {
+    name: 'PostgreSQL',
+    url: process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    variable: 'PG_ADMIN_URL',
+    port: 5432,
+    start: 'e.g. pg_ctlcluster 15 main start, or set PG_ADMIN_URL',
+  },
+  {
+    name: 'Redis',
+    url: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    variable: 'TEST_REDIS_URL',
+    port: 6379,
+    start: 'e.g. redis-server --daemonize yes, or set TEST_REDIS_URL',
+  },
+];
+function reachable(host, port) {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: 3000 });
+    const done = (ok, why) => {
+      socket.destroy();
+      resolve(ok ? undefined : why);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false, 'no answer within 3 s'));
+    socket.once('error', (e) => done(false, e.code ?? e.message));
+  });
+}
+for (const s of services) {
+  const u = new URL(s.url);
+  const host = u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
+  const port = Number(u.port || s.port);
+  const why = await reachable(host, port);
+  if (why) {
+    console.error(
+      `npm test needs ${s.name} at ${host}:${port} (${s.variable}): ${why}; start it (${s.start})`,
+    );
+    process.exit(1);
+  }
 }
 
 const child = spawn(

@@ -6,6 +6,8 @@ import { ConfigError, loadEnvironment } from './config/environment';
 import { openDatabase } from './database/connection';
 import { migrate } from './database/migrator';
 import { resolveMasterKey } from './config/master-key';
+import { firstStartNotice, resolveAdminToken } from './config/admin-token';
+import { explainStartupError } from './config/startup-errors';
 import { MasterKeyRing } from './secrets/key-vault';
 import { prepareHttpApp } from './common/http-app';
 import type { Role } from './plugin/contract';
@@ -26,31 +28,39 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<INestAp
   // Start-up lines are logged before Nest applies LOG_LEVEL; apply it here already.
   Logger.overrideLogger(LEVELS.slice(0, LEVELS.indexOf(env.LOG_LEVEL) + 1));
   const log = new Logger('smime-relay');
-  if (!env.ADMIN_TOKEN) {
-    log.warn(
-      'ADMIN_TOKEN is not set: the admin API accepts tenant API keys only, and none can be created',
+  const admin = resolveAdminToken(env);
+  env.ADMIN_TOKEN = admin.token;
+  if (admin.origin === 'data-dir') log.log(`admin token from ${admin.path} (ADMIN_TOKEN not set)`);
+  try {
+    const master = resolveMasterKey(env, (m) => log.warn(m));
+    log.log(`master key from ${master.origin === 'environment' ? 'MASTER_KEY' : master.path}`);
+    const db = await openDatabase(env);
+    const applied = await migrate(db.session);
+    const where = db.kind === 'postgres' ? 'PostgreSQL' : `embedded database in ${env.DATA_DIR}`;
+    log.log(applied.length ? `${where}: applied ${applied.join(', ')}` : `${where}: up to date`);
+    const app = await NestFactory.create(
+      AppModule.register(env, db, new MasterKeyRing(master.key, master.previous), {
+        role,
+        processEnv,
+      }),
+      {
+        logger: LEVELS.slice(0, LEVELS.indexOf(env.LOG_LEVEL) + 1),
+        bodyParser: false, // src/common/raw-body.ts parses bodies
+      },
     );
+    prepareHttpApp(app);
+    await app.listen(env.HTTP_PORT, env.HTTP_HOST);
+    log.log(`role ${role}; HTTP on http://${env.HTTP_HOST}:${env.HTTP_PORT}`);
+    if (admin.origin === 'generated') {
+      const host = env.HTTP_HOST.includes(':') ? `[${env.HTTP_HOST}]` : env.HTTP_HOST;
+      process.stdout.write(
+        firstStartNotice(admin.path!, `http://${host}:${env.HTTP_PORT}/console`),
+      );
+    }
+    return app;
+  } catch (e) {
+    throw explainStartupError(e, env, processEnv);
   }
-  const master = resolveMasterKey(env, (m) => log.warn(m));
-  log.log(`master key from ${master.origin === 'environment' ? 'MASTER_KEY' : master.path}`);
-  const db = await openDatabase(env);
-  const applied = await migrate(db.session);
-  const where = db.kind === 'postgres' ? 'PostgreSQL' : `embedded database in ${env.DATA_DIR}`;
-  log.log(applied.length ? `${where}: applied ${applied.join(', ')}` : `${where}: up to date`);
-  const app = await NestFactory.create(
-    AppModule.register(env, db, new MasterKeyRing(master.key, master.previous), {
-      role,
-      processEnv,
-    }),
-    {
-      logger: LEVELS.slice(0, LEVELS.indexOf(env.LOG_LEVEL) + 1),
-      bodyParser: false, // src/common/raw-body.ts parses bodies
-    },
-  );
-  prepareHttpApp(app);
-  await app.listen(env.HTTP_PORT, env.HTTP_HOST);
-  log.log(`role ${role}; HTTP on http://${env.HTTP_HOST}:${env.HTTP_PORT}`);
-  return app;
 }
 
 /**
@@ -79,10 +89,13 @@ export function exitOnSignals(app: INestApplication): void {
   process.on('SIGINT', onSignal);
 }
 
-if (require.main === module) {
+/** Run the relay as this process (`node dist/src/main.js`, `npm start`). */
+export function runMain(): void {
   bootstrap().then(exitOnSignals, (e) => {
     const code = e instanceof ConfigError ? 'config' : 'internal_error';
     console.error(`error [${code}]: ${(e as Error).message}`);
-    process.exit(1);
+    process.exit(code === 'config' ? 2 : 1);
   });
 }
+
+if (require.main === module) runMain();

@@ -103,19 +103,27 @@ export async function run(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`error [config]: ${e.message}\n`);
-      return 2;
-    }
-    if (isRelayError(e)) {
-      process.stderr.write(e.toLine() + '\n');
-      return EXIT[ERROR_CODES[e.code].category];
-    }
-    process.stderr.write(
-      `error [internal_error]: ${(e as Error)?.message ?? String(e)}. ${ERROR_CODES.internal_error.hint}\n`,
-    );
-    return 1;
+    const code = report(e);
+    // A relay that failed to start may hold open pools and listeners: end the process.
+    if (command === 'serve') process.exit(code);
+    return code;
   }
+}
+
+/** The failure as one stderr line; returns the exit code. */
+function report(e: unknown): number {
+  if (e instanceof ConfigError) {
+    process.stderr.write(`error [config]: ${e.message}\n`);
+    return 2;
+  }
+  if (isRelayError(e)) {
+    process.stderr.write(e.toLine() + '\n');
+    return EXIT[ERROR_CODES[e.code].category];
+  }
+  process.stderr.write(
+    `error [internal_error]: ${(e as Error)?.message ?? String(e)}. ${ERROR_CODES.internal_error.hint}\n`,
+  );
+  return 1;
 }
 
 if (require.main === module) {
