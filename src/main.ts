@@ -8,6 +8,7 @@ import { migrate } from './database/migrator';
 import { resolveMasterKey } from './config/master-key';
 import { firstStartNotice, resolveAdminToken } from './config/admin-token';
 import { explainStartupError } from './config/startup-errors';
+import { watchRedisAtStart } from './queue/redis-wait';
 import { MasterKeyRing } from './secrets/key-vault';
 import { prepareHttpApp } from './common/http-app';
 import type { Role } from './plugin/contract';
@@ -51,6 +52,15 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<INestAp
     prepareHttpApp(app);
     await app.listen(env.HTTP_PORT, env.HTTP_HOST);
     log.log(`role ${role}; HTTP on http://${env.HTTP_HOST}:${env.HTTP_PORT}`);
+    // With Sentinel, REDIS_URL holds only the password: the sentinels are asked instead.
+    if (!env.REDIS_SENTINELS) {
+      const stopWatching = watchRedisAtStart(env.REDIS_URL, log);
+      const close = app.close.bind(app);
+      app.close = async () => {
+        stopWatching();
+        await close();
+      };
+    }
     if (admin.origin === 'generated') {
       const host = env.HTTP_HOST.includes(':') ? `[${env.HTTP_HOST}]` : env.HTTP_HOST;
       process.stdout.write(

@@ -110,6 +110,36 @@ describe('first run', () => {
   });
 });
 
+describe('Redis down at start-up', () => {
+  test('the relay says it waits for Redis at REDIS_URL, and /readyz stays 503', async () => {
+    const closed = await freePort();
+    const p = await ports();
+    const run = serve({
+      ...p,
+      DATA_DIR: join(dir, 'no-redis'),
+      ADMIN_TOKEN: 'operator-token-0123456789',
+      REDIS_URL: `redis://:secret-pass@127.0.0.1:${closed}`,
+    });
+    try {
+      await listening(run, Number(p.HTTP_PORT));
+      const until = Date.now() + 20_000;
+      while (!run.out().includes('waiting for Redis') && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.match(
+        run.out(),
+        new RegExp(
+          `waiting for Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${closed} \\(REDIS_URL\\)`,
+        ),
+      );
+      assert.ok(!run.out().includes('secret-pass'), 'the password is not logged');
+      assert.equal((await fetch(`http://127.0.0.1:${p.HTTP_PORT}/readyz`)).status, 503);
+    } finally {
+      await stop(run);
+    }
+  });
+});
+
 describe('start-up failures: one line naming the setting, exit 2', () => {
   let busy: Server;
   let busyPort: number;
