@@ -213,11 +213,6 @@ export class CertificatesRepository {
     return row && rowOf(row);
   }
 
-  /** The tenant's active certificates (any validity), latest expiry first. */
-  active(tenantId: string): Promise<ActiveCertificate[]> {
-    return activeCertificatesOf(this.db.session, tenantId);
-  }
-
   /** Active certificates that expire by `until`, soonest first (expiry scan, overview). */
   expiringBefore(until: Date, limit?: number): Promise<ActiveCertificate[]> {
     return expiringCertificates(this.db.session, until, limit);

@@ -209,16 +209,6 @@ async function signatureField(
   return foldTags([...tags, ['b', b.toString('base64')]], { h: ':', bh: 'base64', b: 'base64' });
 }
 
-/** The folded DKIM-Signature field for `raw`, without its final line break. */
-export function dkimSignatureField(
-  raw: Buffer,
-  key: DkimSigningKey,
-  now = new Date(),
-  omit: readonly string[] = [],
-): Promise<string> {
-  return signatureField(splitMessage(raw), key, now, omit);
-}
-
 /** `raw` with a DKIM-Signature field in front, in the message's own line-break style. */
 export async function dkimSign(
   raw: Buffer,

@@ -7,7 +7,7 @@ import { activeCertificatesOf } from '../certificates/certificates.repository';
 import { dkimPublicKeyOf } from '../dkim/dkim-keys';
 import { deliveryTransportOf } from '../relay/delivery-settings';
 import { recentHeads, recentSenders } from '../relay/message-log';
-import { latestTransitCheck } from '../transit/transit-checks';
+import { latestTransitCheck } from '../transit/transit-check-records';
 import type { TenantFacts } from './readiness';
 
 const HEADER_BYTES = 16384;

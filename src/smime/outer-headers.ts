@@ -13,7 +13,8 @@
  */
 import { RelayError } from '../plugin/relay-error';
 import { ADDRESS_FIELDS, encodeEightBitField, hasEightBit, refold } from './header-encoding';
-import type { HeaderField } from './mime';
+import { mailboxAddresses } from './address';
+import { fieldValue, type HeaderField } from './mime';
 
 /**
  * Structured fields (RFC 5322 §3.6, RFC 2369, RFC 6376, RFC 2045): their syntax has no
@@ -49,14 +50,16 @@ const BROKEN_OCTET = /\x00|\r(?!\n)/;
 const malformed = (message: string) => new RelayError('malformed_message', message);
 const nameOf = (f: HeaderField): string => f.raw.slice(0, f.raw.indexOf(':')).trim();
 
-/** The 8-bit addresses of an address field's (already display-name-encoded) text. */
-function eightBitAddresses(raw: string): string[] {
-  const value = raw.slice(raw.indexOf(':') + 1);
-  const found = [
-    ...value.matchAll(/<([^<>]*)>/g),
-    ...value.matchAll(/(?:^|[\s,:;])([^\s<>,:;"]*@[^\s<>,:;"]*)/g),
-  ];
-  return [...new Set(found.map((m) => m[1]).filter(hasEightBit))];
+/** The 8-bit addresses of an address field (display names already encoded), as written. */
+function eightBitAddresses(field: HeaderField): string[] {
+  const value = fieldValue(field);
+  const lower = value.toLowerCase(); // latin1: the same length, so offsets carry over
+  return mailboxAddresses(value)
+    .filter(hasEightBit)
+    .map((a) => {
+      const at = lower.indexOf(a);
+      return at < 0 ? a : value.slice(at, at + a.length);
+    });
 }
 
 /** The outer fields, made 7-bit where RFC 2047 allows it; malformed_message otherwise. */
@@ -71,8 +74,8 @@ export function transitSafeOuterHeaders(fields: HeaderField[]): HeaderField[] {
           '(RFC 2047 §5), so it must be 7-bit as sent',
       );
     }
-    const encoded = encodeEightBitField(f).raw;
-    if (hasEightBit(encoded)) {
+    const encoded = encodeEightBitField(f);
+    if (hasEightBit(encoded.raw)) {
       const addresses = ADDRESS_FIELDS.has(f.name) ? eightBitAddresses(encoded) : [];
       if (addresses.length > 0) {
         const shown = Buffer.from(addresses[0], 'latin1').toString('utf8');
@@ -84,7 +87,7 @@ export function transitSafeOuterHeaders(fields: HeaderField[]): HeaderField[] {
       }
       throw malformed(`the ${nameOf(f)} field has 8-bit octets that cannot be encoded`);
     }
-    const raw = refold(encoded);
+    const raw = refold(encoded.raw);
     if (raw.split('\r\n').some((l) => l.length > 998)) {
       throw malformed(`the ${nameOf(f)} field has a line over 998 octets with no blank to fold at`);
     }

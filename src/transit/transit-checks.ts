@@ -19,7 +19,6 @@ import { dkimVerify } from 'mailauth/lib/dkim/verify';
 import type { Environment } from '../config/environment';
 import { ENVIRONMENT } from '../config/tokens';
 import type { Database } from '../database/connection';
-import type { SqlSession } from '../database/migrator';
 import { activeCertificatesOf } from '../certificates/certificates.repository';
 import { DATABASE } from '../database/database.module';
 import { INTAKE, type Intake } from '../plugin/contract';
@@ -28,111 +27,17 @@ import { Spool } from '../relay/spool';
 import { KEEP_SENT_COPY } from '../relay/sign-and-deliver';
 import { verifyMessage } from '../smime';
 import { Rounds } from '../common/rounds';
-import { isUuid } from '../common/ids';
 import { recordEvent } from '../events/event-log';
 import { DnsLookupHolder } from '../common/dns-lookup';
 import { checkMessage } from './check-message';
 import { openSeedMailbox, takeCheckCopy, SeedMailboxError } from './seed-mailbox';
-import { transitDiff, type TransitDiff } from './transit-diff';
+import { transitDiff } from './transit-diff';
+import {
+  TransitCheckRecords,
+  type TransitCheckResult,
+  type TransitCheckView,
+} from './transit-check-records';
 import { TransitSettingsStore, type TransitCheckSettings } from './transit-settings';
-
-/** The newest transit check of the tenant from `domain`, for the readiness checks. */
-export async function latestTransitCheck(
-  session: SqlSession,
-  tenantId: string,
-  domain: string,
-): Promise<
-  | {
-      id: string;
-      state: 'running' | 'passed' | 'failed';
-      from: string;
-      to: string;
-      startedAt: Date;
-      problems: string[];
-    }
-  | undefined
-> {
-  const [row] = await session.query<{
-    id: string;
-    state: 'running' | 'passed' | 'failed';
-    from_address: string;
-    seed_address: string;
-    started_at: Date | string;
-    problems: string[] | null;
-  }>(
-    `SELECT id, state, from_address, seed_address, started_at, result->'problems' AS problems
-       FROM transit_checks
-      WHERE tenant_id = $1 AND split_part(lower(from_address), '@', 2) = $2
-      ORDER BY started_at DESC LIMIT 1`,
-    [tenantId, domain.toLowerCase()],
-  );
-  return (
-    row && {
-      id: row.id,
-      state: row.state,
-      from: row.from_address,
-      to: row.seed_address,
-      startedAt: new Date(row.started_at),
-      problems: row.problems ?? [],
-    }
-  );
-}
-
-export interface TransitCheckResult {
-  delivered: boolean;
-  deliveryError?: { code: string; message: string };
-  arrived: boolean;
-  smime?: {
-    valid: boolean;
-    format?: string;
-    signer?: string;
-    errors: { code: string; message: string }[];
-  };
-  dkim?: { result: string; domain?: string; comment?: string };
-  changes?: TransitDiff;
-  timings: { deliveryMs?: number; arrivalMs?: number; totalMs: number };
-  /** Every reason the check failed, in a sentence each; empty when it passed. */
-  problems: string[];
-}
-
-export interface TransitCheckView {
-  id: string;
-  state: 'running' | 'passed' | 'failed';
-  trigger: 'api' | 'schedule';
-  from: string;
-  to: string;
-  messageId: string | null;
-  startedAt: string;
-  finishedAt: string | null;
-  result: TransitCheckResult | null;
-}
-
-interface Row {
-  id: string;
-  state: TransitCheckView['state'];
-  trigger: TransitCheckView['trigger'];
-  from_address: string;
-  seed_address: string;
-  message_id: string | null;
-  started_at: Date;
-  finished_at: Date | null;
-  result: TransitCheckResult | null;
-}
-
-const view = (r: Row): TransitCheckView => ({
-  id: r.id,
-  state: r.state,
-  trigger: r.trigger,
-  from: r.from_address,
-  to: r.seed_address,
-  messageId: r.message_id,
-  startedAt: new Date(r.started_at).toISOString(),
-  finishedAt: r.finished_at ? new Date(r.finished_at).toISOString() : null,
-  result: r.result,
-});
-
-const COLUMNS =
-  'id, state, trigger, from_address, seed_address, message_id, started_at, finished_at, result';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -153,6 +58,7 @@ export class TransitChecks implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     @Inject(DATABASE) private readonly db: Database,
+    private readonly records: TransitCheckRecords,
     @Inject(ENVIRONMENT) private readonly env: Environment,
     @Inject(INTAKE) private readonly intake: Intake,
     private readonly settings: TransitSettingsStore,
@@ -180,14 +86,7 @@ export class TransitChecks implements OnApplicationBootstrap, OnModuleDestroy {
   async scheduledRound(): Promise<void> {
     try {
       const limit = (this.env.TRANSIT_CHECK_TIMEOUT_SECONDS + 300) * 1000;
-      await this.db.session.query(
-        `UPDATE transit_checks SET state = 'failed', finished_at = now(),
-           result = jsonb_build_object('delivered', false, 'arrived', false,
-             'timings', jsonb_build_object('totalMs', 0),
-             'problems', jsonb_build_array('the check was interrupted (the relay stopped while it ran)'))
-         WHERE state = 'running' AND started_at < $1`,
-        [new Date(Date.now() - limit)],
-      );
+      await this.records.closeInterrupted(new Date(Date.now() - limit));
       for (const tenantId of await this.settings.claimDue()) {
         await this.start(tenantId, 'schedule').catch((e: unknown) =>
           this.log.warn(`scheduled transit check of tenant ${tenantId}: ${(e as Error).message}`),
@@ -226,17 +125,13 @@ export class TransitChecks implements OnApplicationBootstrap, OnModuleDestroy {
     }
     const from = await this.fromAddress(tenantId, s);
     const id = randomUUID();
-    const [row] = await this.db.session.query<Row>(
-      `INSERT INTO transit_checks (id, tenant_id, from_address, seed_address, state, trigger)
-       VALUES ($1, $2, $3, $4, 'running', $5) RETURNING ${COLUMNS}`,
-      [id, tenantId, from, s.to, trigger],
-    );
+    const check = await this.records.insert({ id, tenantId, from, to: s.to, trigger });
     const run = this.run(tenantId, id, from, s).catch((e: unknown) =>
       this.log.warn(`transit check ${id} could not finish: ${(e as Error).message}`),
     );
     this.inFlight.add(run);
     void run.finally(() => this.inFlight.delete(run));
-    return view(row);
+    return check;
   }
 
   private async run(
@@ -260,10 +155,7 @@ export class TransitChecks implements OnApplicationBootstrap, OnModuleDestroy {
     }
     result.timings.totalMs = Date.now() - started;
     const state = result.problems.length ? 'failed' : 'passed';
-    await this.db.session.query(
-      `UPDATE transit_checks SET state = $2, finished_at = now(), result = $3 WHERE id = $1`,
-      [id, state, JSON.stringify(result)],
-    );
+    await this.records.finish(id, state, result);
     if (state === 'failed') {
       await recordEvent(this.db.session, tenantId, 'transit.check_failed', {
         checkId: id,
@@ -297,10 +189,7 @@ export class TransitChecks implements OnApplicationBootstrap, OnModuleDestroy {
       result.problems.push(`the relay refused the check message: [${e.code}] ${e.message}`);
       return;
     }
-    await this.db.session.query('UPDATE transit_checks SET message_id = $2 WHERE id = $1', [
-      id,
-      accepted.messageId,
-    ]);
+    await this.records.setMessage(id, accepted.messageId);
     const deadline = started + this.env.TRANSIT_CHECK_TIMEOUT_SECONDS * 1000;
     const outcome = await this.finalOutcome(accepted.messageId, deadline);
     if (!outcome || outcome.state === 'queued' || outcome.state === 'retrying') {
@@ -429,21 +318,11 @@ export class TransitChecks implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  async list(tenantId: string, limit = 20): Promise<TransitCheckView[]> {
-    const rows = await this.db.session.query<Row>(
-      `SELECT ${COLUMNS} FROM transit_checks WHERE tenant_id = $1
-        ORDER BY started_at DESC, id LIMIT $2`,
-      [tenantId, Math.min(Math.max(limit, 1), 100)],
-    );
-    return rows.map(view);
+  list(tenantId: string, limit = 20): Promise<TransitCheckView[]> {
+    return this.records.list(tenantId, limit);
   }
 
-  async get(tenantId: string, id: string): Promise<TransitCheckView | undefined> {
-    if (!isUuid(id)) return undefined;
-    const [row] = await this.db.session.query<Row>(
-      `SELECT ${COLUMNS} FROM transit_checks WHERE tenant_id = $1 AND id = $2`,
-      [tenantId, id],
-    );
-    return row && view(row);
+  get(tenantId: string, id: string): Promise<TransitCheckView | undefined> {
+    return this.records.get(tenantId, id);
   }
 }

@@ -3,6 +3,7 @@ import { runs, type Role } from '../plugin/contract';
 import { TenantsModule } from '../tenants/tenants.module';
 import { TransitController } from './transit.controller';
 import { TransitChecks } from './transit-checks';
+import { TransitCheckRecords } from './transit-check-records';
 import { TransitSettingsStore } from './transit-settings';
 
 /** Transit checks; the scheduler runs in processes with the worker role. */
@@ -15,6 +16,7 @@ export class TransitModule {
       controllers: [TransitController],
       providers: [
         TransitSettingsStore,
+        TransitCheckRecords,
         TransitChecks,
         { provide: 'TRANSIT_SCHEDULER', useValue: runs(role, 'worker') },
       ],
