@@ -31,6 +31,21 @@ export type AttemptStep =
   /** The upstream refused it for good, or for now (`permanent: false`). */
   | { kind: 'send_failed'; permanent: boolean; message: string; reply?: string };
 
+/** The step of an attempt whose message the upstream took. */
+export type SentStep = Extract<AttemptStep, { kind: 'sent' }>;
+
+/**
+ * What one run of a job handed to the upstream, kept with the job in Redis before the spool
+ * records it: if recording fails (the database going away, the worker killed), the job's
+ * next run records this verdict instead of sending the message again.
+ */
+export interface HandedOver {
+  attempt: number;
+  /** ISO 8601: when the attempt started. */
+  startedAt: string;
+  step: SentStep;
+}
+
 /** The message fields the verdict reads. */
 export type AttemptSubject = Pick<
   MessageForDelivery,

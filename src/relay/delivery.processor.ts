@@ -1,7 +1,8 @@
 /**
  * The BullMQ worker: each job is one delivery attempt of one message. A deferred message
  * is moved back to the delayed set for its next attempt (it does not count as a BullMQ
- * failure); an unexpected error (database down) is retried by BullMQ with backoff.
+ * failure); an unexpected error (database down) is retried by BullMQ with backoff. The job's
+ * data keeps what a run handed to the upstream until the spool has recorded it.
  */
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
@@ -28,7 +29,10 @@ export class DeliveryProcessor extends WorkerHost implements BeforeApplicationSh
   }
 
   async process(job: Job<RelayJob>, token?: string): Promise<void> {
-    const result = await this.courier.attempt(job.data.messageId);
+    const result = await this.courier.attempt(job.data.messageId, new Date(), {
+      earlier: job.data.handedOver,
+      remember: (handedOver) => job.updateData({ ...job.data, handedOver }),
+    });
     if (!result.done) {
       await job.moveToDelayed(result.retryAt.getTime(), token);
       throw new DelayedError();

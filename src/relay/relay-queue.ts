@@ -5,12 +5,17 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import type { JobsOptions, Queue } from 'bullmq';
+import { Gauge } from 'prom-client';
+import { Metrics } from '../health/metrics';
 import { throttledWarning } from '../queue/throttled-warning';
+import type { HandedOver } from './attempt-outcome';
 
 export const RELAY_QUEUE = 'relay';
 
 export interface RelayJob {
   messageId: string;
+  /** Set by a run whose hand-over the spool has not recorded yet. */
+  handedOver?: HandedOver;
 }
 
 export const JOB_OPTIONS: JobsOptions = {
@@ -30,8 +35,26 @@ export class RelayQueue {
 
   private readonly warnRedis = throttledWarning(this.log);
 
-  constructor(@InjectQueue(RELAY_QUEUE) readonly queue: Queue<RelayJob>) {
+  constructor(
+    @InjectQueue(RELAY_QUEUE) readonly queue: Queue<RelayJob>,
+    metrics: Metrics,
+  ) {
     queue.on('error', (e) => this.warnRedis(`Redis: ${e.message}`));
+    // Jobs by state, read from Redis at each scrape: how far the workers are behind.
+    new Gauge({
+      name: 'smime_relay_queue_jobs',
+      help: 'Jobs in the relay queue by state (waiting, delayed, active), shared by every process',
+      labelNames: ['state'] as const,
+      registers: [metrics.registry],
+      async collect() {
+        try {
+          const counts = await queue.getJobCounts('waiting', 'delayed', 'active');
+          for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+        } catch {
+          this.reset(); // Redis unreachable: no figure rather than a stale one
+        }
+      },
+    });
   }
 
   /**

@@ -20,9 +20,24 @@ import { DeliverySettings } from './delivery-settings';
 import { classifyDeliveryError } from './delivery-errors';
 import { retryPolicyFrom, type RetryPolicy } from '../queue/backoff';
 import { withDeadline } from '../common/deadline';
-import { decideAttempt, DONE, type AttemptResult, type AttemptStep } from './attempt-outcome';
+import {
+  decideAttempt,
+  DONE,
+  type AttemptResult,
+  type AttemptStep,
+  type HandedOver,
+} from './attempt-outcome';
 import { UnsubscribeLinks, unsubscribeBase } from '../unsubscribe/unsubscribe-links';
 import { publicUrl } from '../config/environment';
+
+/**
+ * The job's memory of hand-overs (see {@link HandedOver}): what an earlier run of the same
+ * job handed over without recording it, and a way to remember this run's.
+ */
+export interface HandoverLog {
+  earlier?: HandedOver;
+  remember(h: HandedOver): Promise<void>;
+}
 
 /** Message meta asking the worker to keep the bytes it hands to the upstream. */
 export const KEEP_SENT_COPY = 'keepSentCopy';
@@ -75,14 +90,32 @@ export class SignAndDeliver {
   /**
    * One attempt: load the message, open its upstream, sign, send, and record the verdict
    * ({@link decideAttempt}). Database and other unexpected trouble throws: the job is retried.
+   * A message the upstream took is remembered with the job first (`log`), so a run after a
+   * failed record records it instead of sending it twice.
    */
-  async attempt(messageId: string, now = new Date()): Promise<AttemptResult> {
+  async attempt(messageId: string, now = new Date(), log?: HandoverLog): Promise<AttemptResult> {
     const m = await this.load(messageId, now);
     if (!m) return DONE; // final already
+    const earlier = log?.earlier;
+    if (earlier && earlier.attempt === m.attempts + 1) {
+      // The upstream took it on an earlier run; only the record is missing.
+      const base = { attempt: earlier.attempt, startedAt: new Date(earlier.startedAt) };
+      const { record, result } = decideAttempt(m, earlier.step, base, this.policy);
+      await this.spool.record(m, record);
+      this.log.log(`message ${m.id}: recorded the hand-over of an earlier run, not sent again`);
+      return result;
+    }
     const base = { attempt: m.attempts + 1, startedAt: now };
     const step = await this.run(m, now);
     const { record, result } = decideAttempt(m, step, base, this.policy);
     this.metrics.attempts.inc({ outcome: record.outcome });
+    if (step.kind === 'sent' && log) {
+      const handedOver = { attempt: base.attempt, startedAt: now.toISOString(), step };
+      // Best effort: with Redis unreachable the record below is all there is, as before.
+      await log.remember(handedOver).catch((e: Error) => {
+        this.log.warn(`message ${m.id}: could not note the hand-over in Redis (${e.message})`);
+      });
+    }
     await this.spool.record(m, record);
     if (record.outcome === 'failed') {
       this.log.warn(`message ${m.id} failed: [${record.errorCode}] ${record.errorMessage}`);

@@ -45,6 +45,9 @@ const workerEnv = {
 test('SIGKILL of a worker mid-batch loses nothing', async (t) => {
   const seqs = Array.from({ length: COUNT }, (_, i) => i);
   await submitBatch(app.smtpPort!, tenant, seqs, 4);
+  // No worker yet: /metrics shows the whole batch waiting in the queue.
+  const metrics = (await app.request('GET', '/metrics')).text;
+  assert.match(metrics, new RegExp(`^smime_relay_queue_jobs\\{state="waiting"\\} ${COUNT}$`, 'm'));
 
   const first = await spawnWorker(app, workerEnv);
   workers.push(first);
