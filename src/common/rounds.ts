@@ -6,6 +6,9 @@
 export class Rounds {
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
+  private busy = false;
+  /** now() was called during a round: run another as soon as it ends. */
+  private again = false;
   private stopped = false;
 
   /** `round` must not reject: it handles its own failure and returns the next delay. */
@@ -20,10 +23,26 @@ export class Rounds {
     this.schedule(firstDelayMs);
   }
 
+  /** Run a round at once instead of at its time (or right after the one in flight). */
+  now(): void {
+    if (this.stopped) return;
+    if (this.busy) {
+      this.again = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.schedule(0);
+  }
+
   private schedule(ms: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.running = this.round().then((next) => this.schedule(next));
+      this.busy = true;
+      this.again = false;
+      this.running = this.round().then((next) => {
+        this.busy = false;
+        this.schedule(this.again ? 0 : next);
+      });
     }, ms);
     this.timer.unref();
   }

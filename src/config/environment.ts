@@ -198,11 +198,14 @@ export class Environment {
   @Min(1)
   PLATFORM_CALLBACK_DEADLINE_SECONDS = 60;
 
-  /** How long a worker holds a job before another may take it over (after a crash), in seconds. */
+  /**
+   * How long a worker's hold on a job lasts unless renewed (every half of it), in seconds:
+   * after a crash another worker takes the job over within this plus half of it.
+   */
   @Type(() => Number)
   @IsNumber()
   @Min(1)
-  WORKER_LOCK_SECONDS = 30;
+  WORKER_LOCK_SECONDS = 10;
 
   /**
    * Hours of failed calls without a success after which a subscription is disabled (its

@@ -1,7 +1,7 @@
 /**
- * Recovery, at start-up and then every RECOVERY_INTERVAL_SECONDS: every unfinished message
- * whose job is missing from Redis (after a Redis restart, a FLUSHALL, a lost enqueue) is
- * queued again for its scheduled time. Delivered and failed messages are never touched,
+ * Recovery, at start-up, every RECOVERY_INTERVAL_SECONDS and as soon as Redis answers again
+ * after an outage: every unfinished message whose job is missing from Redis (after a Redis
+ * restart, a FLUSHALL, a lost enqueue) is queued again for its scheduled time. Delivered and failed messages are never touched,
  * so nothing is sent twice. The same pass drops raw bodies past their retention.
  */
 import { HISTORY_TABLES, type HistoryTable } from '../database/history';
@@ -41,6 +41,8 @@ export class Recovery implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     this.rounds.start();
+    // After a Redis outage, queue what was accepted meanwhile at once, not at the next pass.
+    this.queue.onBack(() => this.rounds.now());
   }
 
   /** One pass; returns how many messages were queued again and bodies dropped. */

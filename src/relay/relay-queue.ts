@@ -7,7 +7,6 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { JobsOptions, Queue } from 'bullmq';
 import { Gauge } from 'prom-client';
 import { Metrics } from '../health/metrics';
-import { throttledWarning } from '../queue/throttled-warning';
 import type { HandedOver } from './attempt-outcome';
 
 export const RELAY_QUEUE = 'relay';
@@ -32,14 +31,22 @@ export const JOB_OPTIONS: JobsOptions = {
 @Injectable()
 export class RelayQueue {
   private readonly log = new Logger('RelayQueue');
-
-  private readonly warnRedis = throttledWarning(this.log);
+  /** The Redis outage this process's queue connection is in, if any. */
+  private outage?: { since: number; unqueued: number };
+  private readonly whenBack: (() => void)[] = [];
 
   constructor(
     @InjectQueue(RELAY_QUEUE) readonly queue: Queue<RelayJob>,
     metrics: Metrics,
   ) {
-    queue.on('error', (e) => this.warnRedis(`Redis: ${e.message}`));
+    // One line when Redis goes away and one when it answers again, however much mail
+    // arrives in between.
+    queue.on('error', (e) => this.lost(e.message));
+    queue.on('ioredis:close', () => this.lost('connection closed'));
+    queue.client.then(
+      (client) => client.on('ready', () => this.back()),
+      () => undefined, // never connected: enqueue and recovery report it
+    );
     // Jobs by state, read from Redis at each scrape: how far the workers are behind.
     new Gauge({
       name: 'smime_relay_queue_jobs',
@@ -57,19 +64,45 @@ export class RelayQueue {
     });
   }
 
+  /** Call `f` each time Redis answers again after an outage (recovery runs then). */
+  onBack(f: () => void): void {
+    this.whenBack.push(f);
+  }
+
+  private lost(reason: string): void {
+    if (this.outage) return;
+    this.outage = { since: Date.now(), unqueued: 0 };
+    this.log.warn(
+      `Redis does not answer (${reason}): mail is still accepted and kept in the database, ` +
+        'and queued as soon as Redis answers again',
+    );
+  }
+
+  private back(): void {
+    const o = this.outage;
+    if (!o) return;
+    this.outage = undefined;
+    const seconds = Math.round((Date.now() - o.since) / 1000);
+    this.log.log(
+      `Redis answers again after ${seconds} s` +
+        (o.unqueued ? `; ${o.unqueued} message(s) accepted meanwhile are being queued` : ''),
+    );
+    for (const f of this.whenBack) f();
+  }
+
   /**
-   * Schedule a message. A failure to reach Redis is logged, not thrown: the message is
+   * Schedule a message. A failure to reach Redis is counted, not thrown: the message is
    * already committed, and recovery enqueues it once Redis is back.
    */
   async enqueue(messageId: string, at?: Date): Promise<boolean> {
     const delay = at ? Math.max(0, at.getTime() - Date.now()) : 0;
     try {
       await this.queue.add('deliver', { messageId }, { ...JOB_OPTIONS, jobId: messageId, delay });
+      if (this.outage) this.back();
       return true;
     } catch (e) {
-      this.log.warn(
-        `message ${messageId} is spooled but not queued yet (${(e as Error).message}); recovery will queue it`,
-      );
+      this.lost((e as Error).message);
+      this.outage!.unqueued++;
       return false;
     }
   }

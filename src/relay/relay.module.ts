@@ -45,8 +45,9 @@ export class RelayModule {
             connection: redisConnection(env, true),
             prefix: env.QUEUE_PREFIX,
             concurrency: env.WORKER_CONCURRENCY,
+            // A crashed worker's jobs run again within the lock plus one stalled check.
             lockDuration: env.WORKER_LOCK_SECONDS * 1000,
-            stalledInterval: env.WORKER_LOCK_SECONDS * 1000,
+            stalledInterval: Math.max(1000, env.WORKER_LOCK_SECONDS * 500),
             maxStalledCount: 10,
           }),
         ]
