@@ -5,7 +5,8 @@
  * one-statement hot path, embed the named SQL fragments exported here.
  */
 import type { SealedColumn } from '../secrets/rotate-master-key';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { TenantChanges } from '../tenants/tenant-changes';
 import type { Database } from '../database/connection';
 import type { SqlSession } from '../database/migrator';
 import { DATABASE } from '../database/database.module';
@@ -120,7 +121,10 @@ export function expiringCertificates(
 
 @Injectable()
 export class CertificatesRepository {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    @Optional() private readonly changes?: TenantChanges,
+  ) {}
 
   async insert(row: NewCertificateRow): Promise<CertificateRow> {
     const [stored] = await this.db.session.query<CertificateRow>(
@@ -145,6 +149,7 @@ export class CertificatesRepository {
         row.sealedPrivateKey,
       ],
     );
+    this.changes?.changed(row.tenantId);
     return rowOf(stored);
   }
 
@@ -166,7 +171,9 @@ export class CertificatesRepository {
         WHERE id = $1 RETURNING ${COLUMNS}`,
       [id, sealedPrivateKey],
     );
-    return rowOf(row);
+    const reactivated = rowOf(row);
+    this.changes?.changed(reactivated.tenantId);
+    return reactivated;
   }
 
   async list(tenantId: string): Promise<CertificateRow[]> {
@@ -194,6 +201,7 @@ export class CertificatesRepository {
         WHERE tenant_id = $1 AND id = $2 AND status = 'active' RETURNING id`,
       [tenantId, id],
     );
+    this.changes?.changed(tenantId);
     return rows.length > 0;
   }
 

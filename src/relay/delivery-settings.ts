@@ -8,6 +8,7 @@ import { EgressPolicy } from '../egress/egress-policy';
 import type { SealedColumn } from '../secrets/rotate-master-key';
 import { EgressRefused, EgressUnresolved } from '../egress/egress-guard';
 import { Inject, Injectable } from '@nestjs/common';
+import { TenantChanges } from '../tenants/tenant-changes';
 import type { Database } from '../database/connection';
 import { DATABASE } from '../database/database.module';
 import { MASTER_KEYS } from '../config/tokens';
@@ -63,6 +64,7 @@ export class DeliverySettings {
     @Inject(MASTER_KEYS) private readonly keys: MasterKeyRing,
     private readonly transports: TransportRegistry,
     private readonly egress: EgressPolicy,
+    private readonly changes: TenantChanges,
   ) {}
 
   /**
@@ -166,6 +168,7 @@ export class DeliverySettings {
       [tenantId, transport.id, JSON.stringify(plain), sealed],
     );
     this.opened.delete(tenantId);
+    this.changes.changed(tenantId);
     return { transport: transport.id, ...fields.redact(plain, secretPaths) };
   }
 

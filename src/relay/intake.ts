@@ -14,7 +14,7 @@
  * A message whose header a platform adapter recognises (Mautic's X-EMAIL-ID, listmonk's
  * X-Listmonk-Campaign) keeps the adapter's meta, so failures can be reported back.
  */
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Database } from '../database/connection';
 import { DATABASE } from '../database/database.module';
 import { ENVIRONMENT } from '../config/tokens';
@@ -39,6 +39,24 @@ import { uncoveredFrom } from '../certificates/uncovered-from';
 import { certificateSql } from '../certificates/certificates.repository';
 import { tenantSql } from '../tenants/tenants.repository';
 import { groupRecipients, type RecipientRule } from '../tenants/recipient-policy';
+import { TenantChanges } from '../tenants/tenant-changes';
+
+/**
+ * How long Intake reuses what it read of a tenant for a From address: a campaign's messages
+ * share one read. A change made in this process drops it at once (TenantChanges).
+ */
+export const INTAKE_VIEW_TTL_MS = 1000;
+/** At most this many (tenant, From) views are kept; past it the cache starts afresh. */
+const INTAKE_VIEW_MAX = 10_000;
+
+/** What Intake needs of a tenant to accept a message from one From address. */
+interface TenantView {
+  policy: string;
+  recipientRules: RecipientRule[];
+  certificateId: string | null;
+  hasCertificate: boolean;
+  hasDelivery: boolean;
+}
 
 /** Header fields by name (any case), unfolded, read as UTF-8; the first occurrence wins. */
 function headerLookup(header: HeaderRead): HeaderLookup {
@@ -52,7 +70,11 @@ function headerLookup(header: HeaderRead): HeaderLookup {
 }
 
 @Injectable()
-export class Intake implements IntakeContract {
+export class Intake implements IntakeContract, OnModuleDestroy {
+  /** Tenant views by "tenantId from", each with the time it expires. */
+  private readonly views = new Map<string, { view: TenantView; until: number }>();
+  private readonly unsubscribe: () => void;
+
   constructor(
     @Inject(DATABASE) private readonly db: Database,
     @Inject(ENVIRONMENT) private readonly env: Environment,
@@ -61,7 +83,17 @@ export class Intake implements IntakeContract {
     private readonly metrics: Metrics,
     private readonly bodies: RecentBodies,
     private readonly platforms: PlatformRegistry,
-  ) {}
+    changes: TenantChanges,
+  ) {
+    this.unsubscribe = changes.subscribe((tenantId) => {
+      for (const key of this.views.keys())
+        if (key.startsWith(`${tenantId} `)) this.views.delete(key);
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe();
+  }
 
   async accept(message: RelayMessage): Promise<Accepted> {
     try {
@@ -146,20 +178,23 @@ export class Intake implements IntakeContract {
     };
   }
 
-  /** The tenant's policy, the certificate for `from` and whether delivery is set, in one read. */
-  private async tenantView(
-    tenantId: string,
-    from: string,
-  ): Promise<
-    | {
-        policy: string;
-        recipientRules: RecipientRule[];
-        certificateId: string | null;
-        hasCertificate: boolean;
-        hasDelivery: boolean;
-      }
-    | undefined
-  > {
+  /**
+   * The tenant's policy, the certificate for `from` and whether delivery is set, in one read,
+   * reused for INTAKE_VIEW_TTL_MS. The worker reads the certificate again when it signs.
+   */
+  private async tenantView(tenantId: string, from: string): Promise<TenantView | undefined> {
+    const key = `${tenantId} ${from}`;
+    const now = Date.now();
+    const hit = this.views.get(key);
+    if (hit && hit.until > now) return hit.view;
+    const view = await this.readTenantView(tenantId, from);
+    if (!view) return undefined;
+    if (this.views.size >= INTAKE_VIEW_MAX) this.views.clear();
+    this.views.set(key, { view, until: now + INTAKE_VIEW_TTL_MS });
+    return view;
+  }
+
+  private async readTenantView(tenantId: string, from: string): Promise<TenantView | undefined> {
     const [row] = await this.db.session.query<{
       signing_policy: string;
       recipient_rules: RecipientRule[];

@@ -2,13 +2,14 @@
  * Every read and write of tenants: the one module with SQL on `tenants` (API keys:
  * src/common/api-keys.repository.ts). Services stay free of SQL.
  */
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../database/connection';
 import { DATABASE } from '../database/database.module';
 import { isUuid } from '../common/ids';
 import type { SigningPolicy } from './tenants.dto';
 import type { RecipientRule } from './recipient-policy';
+import { TenantChanges } from './tenant-changes';
 
 export interface Tenant {
   id: string;
@@ -32,7 +33,10 @@ export const tenantSql = {
 
 @Injectable()
 export class TenantsRepository {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    @Optional() private readonly changes?: TenantChanges,
+  ) {}
 
   async create(name: string, signingPolicy: SigningPolicy): Promise<Tenant> {
     const [row] = await this.db.session.query<Tenant>(
@@ -75,6 +79,7 @@ export class TenantsRepository {
          updated_at = now() WHERE id = $1 RETURNING ${TENANT}`,
       [id, changes.name ?? null, changes.signingPolicy ?? null],
     );
+    if (row) this.changes?.changed(id);
     return row;
   }
 
@@ -83,6 +88,7 @@ export class TenantsRepository {
     const rows = await this.db.session.query('DELETE FROM tenants WHERE id = $1 RETURNING id', [
       id,
     ]);
+    this.changes?.changed(id);
     return rows.length > 0;
   }
 
@@ -99,5 +105,6 @@ export class TenantsRepository {
       'UPDATE tenants SET recipient_rules = $2, updated_at = now() WHERE id = $1',
       [id, JSON.stringify(rules)],
     );
+    this.changes?.changed(id);
   }
 }

@@ -186,3 +186,29 @@ describe('signing policy', () => {
     assert.equal(events.length, 0);
   });
 });
+
+describe('what Intake reads of a tenant is reused briefly, but never past a change', () => {
+  test('a policy change and a removed certificate count from the very next message', async () => {
+    const sink = await startSink();
+    const t = await setupTenant(app, sink.port);
+    try {
+      // Accepted twice in a row: the second within the reuse period of the first's read.
+      queuedId(await sendAs(t, newsFrom('first')));
+      queuedId(await sendAs(t, newsFrom('second')));
+      const certs = await app.request('GET', `/v1/tenants/${t.id}/certificates`, op);
+      for (const c of certs.json as { id: string }[]) {
+        const r = await app.request('DELETE', `/v1/tenants/${t.id}/certificates/${c.id}`, op);
+        assert.ok(r.status < 300, r.text);
+      }
+      assert.match(await refusedWith(sendAs(t, newsFrom('third'))), /\[no_certificate\]/);
+      const p = await app.request('PATCH', `/v1/tenants/${t.id}`, {
+        ...op,
+        body: { signingPolicy: 'prefer' },
+      });
+      assert.equal(p.status, 200, p.text);
+      queuedId(await sendAs(t, newsFrom('fourth, unsigned')));
+    } finally {
+      await sink.stop();
+    }
+  });
+});
