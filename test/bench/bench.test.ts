@@ -33,7 +33,15 @@ test(
     assert.deepEqual(r.settings.keys, ['RSA-2048', 'P-256']);
     assert.ok(r.machine.node.startsWith('v') && r.machine.cpuCount > 0);
     const sections = new Set(r.measurements.map((m) => m.section));
-    assert.deepEqual([...sections].sort(), ['cache', 'dkim', 'engine', 'peers', 'raw', 'scaling']);
+    assert.deepEqual([...sections].sort(), [
+      'cache',
+      'dkim',
+      'encodings',
+      'engine',
+      'peers',
+      'raw',
+      'scaling',
+    ]);
 
     for (const m of r.measurements) {
       const label = `${m.subject} ${m.key ?? ''} ${m.bytes} B`;
@@ -53,6 +61,7 @@ test(
       if (m.subject === 'engine' || m.section === 'cache' || m.section === 'raw') {
         assert.equal(m.check, 'ok', label);
       }
+      if (m.section === 'encodings') assert.equal(m.check, 'ok', label);
       if (m.section === 'dkim') {
         assert.equal(m.check, m.subject.startsWith('dkimSign') ? 'signed' : 'same hash', label);
       }

@@ -10,7 +10,7 @@
  *   --concurrency N      in-flight signMessage / crypto.sign / pkijs operations (default 16)
  *   --peer-concurrency N in-flight nodemailer and openssl operations (default 4)
  *   --keys LIST          comma-separated: RSA-2048,RSA-3072,P-256,P-384
- *   --sections LIST      comma-separated: engine,raw,scaling,cache,peers,dkim,relay
+ *   --sections LIST      comma-separated: engine,raw,scaling,cache,peers,dkim,encodings,relay
  *   relay                the relay section only (same as --sections relay); its options:
  *   --connections N      SMTP client connections (default 8)
  *   --messages N         messages per flow (default 5000; 300 with --quick)

@@ -14,6 +14,7 @@ import {
 } from '../../src';
 import { dkimSign, relaxedBodyHash } from '../../src/dkim/dkim-signer';
 import { newsletter20k, newsletterOfSize } from '../fixtures/newsletters';
+import { minifiedEightBit } from '../fixtures/newsletter-corpus';
 import { literalRelaxedBody } from '../helpers/dkim-reference';
 import type { TestIdentity, TestPki } from '../helpers/pki';
 import { nodemailerMessage, nodemailerSigner, opensslSigner, pkijsSigner } from './peers';
@@ -279,6 +280,34 @@ export function planTasks(s: Settings, pki: TestPki): Plan {
       check: (out) =>
         (out as Buffer).subarray(0, 15).toString() === 'DKIM-Signature:' ? 'signed' : 'BAD',
     }));
+  }
+  // 7: transfer encodings: a 7-bit newsletter against one of the same size whose minified
+  // HTML is 8-bit on one long line (re-encoded before signing), per focus key, paired.
+  for (const k of has('encodings') ? focusKeys : []) {
+    const hash = hashOf(k);
+    const eightBit = minifiedEightBit(16_000);
+    const bodies = [
+      { subject: '7-bit', raw: raw20k, note: 'quoted-printable parts, sent as they are' },
+      { subject: '8-bit, long lines', raw: eightBit, note: 'HTML re-encoded for transit' },
+    ];
+    for (const b of bodies) {
+      const m = {
+        section: 'encodings' as const,
+        subject: b.subject,
+        key: k,
+        hash,
+        bytes: b.raw.length,
+        concurrency: s.concurrency,
+        note: b.note,
+      };
+      add(`engine ${k} ${b.subject} ${sizeLabel(b.raw.length)}`, m, async () => {
+        const id = identity(k);
+        return {
+          op: () => signMessage(b.raw, id, { hash, format: 'detached' }),
+          check: verifyOutput,
+        };
+      });
+    }
   }
   return { tasks, engine20k, raw, hashOf };
 }

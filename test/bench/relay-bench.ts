@@ -1,10 +1,12 @@
 /**
  * runRelayBench(): the end-to-end relay benchmark. A relay child process, a loopback sink,
  * two tenants — one that signs (RSA-2048) and one with policy `prefer` and no certificate
- * (messages go out `sent_unsigned`) — and for each a warm-up and a measured flow of 20 KB
- * newsletters submitted over SMTP. Figures are taken in the bench process's clock.
+ * (messages go out `sent_unsigned`), each with a webhook for its per-message event — and for
+ * each a warm-up and a measured flow of 20 KB newsletters submitted over SMTP. Figures are taken in the bench process's clock.
  */
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { verifyMessage } from '../../src/smime';
@@ -51,11 +53,39 @@ interface Credentials {
   password: string;
 }
 
+/**
+ * A webhook receiver answering 204. Each tenant subscribes it to its per-message event
+ * (message.delivered, message.sent_unsigned), so both flows write and dispatch one event per
+ * message and compare like with like.
+ */
+async function startReceiver(): Promise<{
+  url: string;
+  calls: () => number;
+  stop(): Promise<void>;
+}> {
+  let calls = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      calls++;
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/events`,
+    calls: () => calls,
+    stop: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
 async function createTenant(
   relay: RelayProcess,
   sinkPort: number,
   flow: FlowName,
   pki: TestPki,
+  webhookUrl: string,
 ): Promise<Credentials & { id: string }> {
   const expect = (r: { status: number; text: string }, status: number, what: string): void => {
     if (r.status !== status) throw new Error(`${what}: HTTP ${r.status} ${r.text}`);
@@ -81,6 +111,9 @@ async function createTenant(
   expect(d, 200, 'setting the upstream');
   const s = await relay.api('POST', `/v1/tenants/${id}/smtp-credentials`, {});
   expect(s, 201, 'creating SMTP credentials');
+  const events = [flow === 'signed' ? 'message.delivered' : 'message.sent_unsigned'];
+  const w = await relay.api('POST', `/v1/tenants/${id}/webhooks`, { url: webhookUrl, events });
+  expect(w, 201, 'subscribing the webhook receiver');
   return { id, username: s.json.username, password: s.json.password };
 }
 
@@ -152,10 +185,12 @@ export async function runRelayBench(options: RelayOptions = {}): Promise<RelayBe
   const pki = await createTestPki();
   const base = newsletterOfSize(20 * 1024).toString('latin1');
   const sink = await startBenchSink();
+  const receiver = await startReceiver();
   log('relay: starting the relay process … ');
   const relay = await startRelay({ profile: settings.profileDir !== undefined }).catch(
     async (e: unknown) => {
       await sink.stop();
+      await receiver.stop();
       throw e;
     },
   );
@@ -169,7 +204,7 @@ export async function runRelayBench(options: RelayOptions = {}): Promise<RelayBe
   const records: FlowRecord[] = [];
   try {
     for (const flow of ['unsigned', 'signed'] as const) {
-      const tenant = await createTenant(relay, sink.port, flow, pki);
+      const tenant = await createTenant(relay, sink.port, flow, pki, receiver.url);
       for (const warmup of [true, false]) {
         if (!relay.alive()) throw new Error('the relay process has exited');
         const count = warmup ? settings.warmupMessages : settings.messages;
@@ -224,7 +259,9 @@ export async function runRelayBench(options: RelayOptions = {}): Promise<RelayBe
     result.relayOutput = text.split('\n').filter(Boolean).slice(-20);
     await relay.stop();
     await sink.stop();
+    await receiver.stop();
   }
+  log(`relay: the webhook receiver took ${receiver.calls()} event calls\n`);
   const rateOf = (flow: FlowName): number | undefined =>
     result.flows.find((f) => f.flow === flow)?.perSec;
   const [signed, unsigned] = [rateOf('signed'), rateOf('unsigned')];

@@ -106,6 +106,8 @@ export async function startRelay(o: { profile: boolean }): Promise<RelayProcess>
       SMTP_PORT: String(smtpPort),
       LOG_LEVEL: 'warn',
       SMTP_UPSTREAM_ALLOW: '127.0.0.0/8',
+      // The bench's webhook receiver listens on loopback.
+      WEBHOOK_ALLOW_PRIVATE: 'true',
     },
   });
   const output: string[] = [];

@@ -181,6 +181,30 @@ export function renderReport(r: BenchResult): string {
       '>other', 'output'], rows));
   }
 
+  const encodings = r.measurements.filter((m) => m.section === 'encodings');
+  if (encodings.length > 0) {
+    out.push(
+      '',
+      '7. Transfer encodings — engine, detached: a 7-bit newsletter vs one whose minified HTML ' +
+        'is 8-bit on one long line (re-encoded before signing); "vs 7-bit" = CPU per KB ÷ the ' +
+        '7-bit one, same key (1.0 = as cheap per byte)',
+    );
+    const perKb = (m: Measurement) =>
+      m.ok && m.cpuUsPerOp !== undefined ? m.cpuUsPerOp / (m.bytes / 1024) : undefined;
+    const rows = encodings.map((m) => {
+      noteProblems(`encodings ${m.key} ${m.subject}`, m);
+      const seven = encodings.find((b) => b.key === m.key && b.subject === '7-bit');
+      const [mine, base] = [perKb(m), seven ? perKb(seven) : undefined];
+      const ratio = mine !== undefined && base !== undefined ? mine / base : undefined;
+      // prettier-ignore
+      return [m.key ?? '', m.subject, sizeLabel(m.bytes), ops(m), cpu(m), fixed(mine), times(ratio),
+        cores(m), other(m), m.ok ? (m.check ?? '') : `n/a (${m.error ?? 'failed'})`];
+    });
+    // prettier-ignore
+    out.push(table(['key', 'message', 'size', '>msg/s', '>CPU µs/msg', '>CPU µs/KB', '>vs 7-bit',
+      '>cores', '>other', 'output'], rows));
+  }
+
   const busy = r.measurements.filter((m) => (m.backgroundCores ?? 0) > BUSY);
   if (busy.length > 0) {
     const worst = Math.max(...busy.map((m) => m.backgroundCores ?? 0));

@@ -8,7 +8,7 @@ export const ALL_KEYS: readonly KeyName[] = ['RSA-2048', 'RSA-3072', 'P-256', 'P
 /** Keys of the scaling, cache and peer sections (when enabled in `keys`). */
 export const FOCUS_KEYS: readonly KeyName[] = ['RSA-2048', 'P-256'];
 
-export type Section = 'engine' | 'raw' | 'scaling' | 'cache' | 'peers' | 'dkim';
+export type Section = 'engine' | 'raw' | 'scaling' | 'cache' | 'peers' | 'dkim' | 'encodings';
 export const ALL_SECTIONS: readonly Section[] = [
   'engine',
   'raw',
@@ -16,6 +16,7 @@ export const ALL_SECTIONS: readonly Section[] = [
   'cache',
   'peers',
   'dkim',
+  'encodings',
 ];
 
 /** The end-to-end relay benchmark (relay-bench.ts): run only when asked for by name. */
