@@ -30,6 +30,8 @@ export default tseslint.config(
         Blob: 'readonly',
         URL: 'readonly',
         URLSearchParams: 'readonly',
+        TextDecoder: 'readonly',
+        atob: 'readonly',
         Node: 'readonly',
         Intl: 'readonly',
         setTimeout: 'readonly',

@@ -9,6 +9,7 @@ import { isUuid } from '../common/ids';
 import { RelayError } from '../plugin/relay-error';
 import type { SqlSession } from '../database/migrator';
 import { MESSAGE_STATES, type MessageState } from './spool';
+import { decodeEncodedWords } from './encoded-words';
 
 const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
 
@@ -25,7 +26,9 @@ function summary(r: Record<string, never>) {
     state: r.state,
     envelope: { from: r.envelope_from, to: r.envelope_to },
     from: r.from_address,
-    subject: r.subject,
+    /** For display: RFC 2047 encoded-words decoded (subjectRaw: as the message has it). */
+    subject: r.subject === null ? null : decodeEncodedWords(r.subject),
+    subjectRaw: r.subject,
     size: r.size,
     attempts: r.attempts,
     nextAttemptAt: unfinished ? iso(r.next_attempt_at) : null,

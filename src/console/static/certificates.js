@@ -4,6 +4,8 @@ import { api, tenantPath } from './api.js';
 import { h, field, input, table, section, busy, clear } from './dom.js';
 import { t, day, errorBox, okBox } from './i18n.js';
 import { daysLeft, expiryBadge } from './expiry.js';
+import { sortPemFiles } from './pem-files.js';
+import { removeButton } from './forms.js';
 
 const isPem = (text) => text.includes('-----BEGIN');
 
@@ -15,13 +17,13 @@ async function upload(tenantId, files, password) {
     form.append('password', password);
     return api('POST', tenantPath(tenantId, '/certificates'), { body: form });
   }
-  // PEM: the certificate first, then its chain; the key in the same or another file.
-  const pem = texts.filter(isPem).join('\n');
-  const hasKey = /PRIVATE KEY-----/.test(pem);
+  // PEM: told apart by content, whatever the files' order and names.
+  const pem = sortPemFiles(texts.filter(isPem));
   return api('POST', tenantPath(tenantId, '/certificates'), {
     json: {
-      certificate: pem,
-      ...(hasKey ? { privateKey: pem } : {}),
+      certificate: pem.certificate,
+      ...(pem.privateKey ? { privateKey: pem.privateKey } : {}),
+      ...(pem.chain ? { chain: pem.chain } : {}),
       ...(password ? { password } : {}),
     },
   });
@@ -99,6 +101,7 @@ export async function renderCertificates(ctx) {
   if (ctx.stale()) return;
   main.append(h('h1', {}, t('certificatesTitle', { tenant: tenant.name })));
   const listBox = h('div', { id: 'certificate-list' });
+  const status = h('div', { 'aria-live': 'polite' });
   const reload = async () => {
     const list = await api('GET', tenantPath(tenantId, '/certificates'));
     clear(listBox);
@@ -107,36 +110,32 @@ export async function renderCertificates(ctx) {
       return;
     }
     const rows = list.map((c) => {
-      const remove = h('button', { type: 'button', class: 'danger' }, t('remove'));
-      remove.addEventListener('click', () =>
-        busy(remove, async () => {
-          if (!window.confirm(t('confirmRemoveCert', { addresses: c.emailAddresses.join(', ') })))
-            return;
-          try {
-            await api('DELETE', tenantPath(tenantId, `/certificates/${encodeURIComponent(c.id)}`));
-            await reload();
-          } catch (err) {
-            listBox.prepend(errorBox(err));
-          }
-        }),
-      );
+      const addresses = c.emailAddresses.join(', ');
+      const remove = removeButton(t('remove'), {
+        question: t('confirmRemoveCert', { addresses }),
+        run: () => api('DELETE', tenantPath(tenantId, `/certificates/${encodeURIComponent(c.id)}`)),
+        reload,
+        status,
+        done: t('removedCert', { addresses }),
+      });
       return [
-        c.emailAddresses.join(', '),
-        c.issuer,
+        addresses,
         day(c.notAfter),
         expiryBadge(daysLeft(c.notAfter)),
         c.status === 'active' ? t('statusActive') : t('statusRemoved'),
+        c.issuer,
         remove,
       ];
     });
     listBox.append(
       table(
-        [t('addresses'), t('issuer'), t('expires'), t('daysLeft'), t('status'), t('actions')],
+        [t('addresses'), t('expires'), t('daysLeft'), t('status'), t('issuer'), t('actions')],
         rows,
+        t('certificateList'),
       ),
     );
   };
   main.append(section(t('uploadTitle'), uploadForm(ctx, reload)));
-  main.append(section(t('certificateList'), listBox));
+  main.append(section(t('certificateList'), status, listBox));
   await reload();
 }

@@ -52,31 +52,36 @@ export function select(options, attrs = {}) {
   return el;
 }
 
-export function table(headers, rows, caption) {
+/**
+ * A table in a wrapper that scrolls sideways when it must: the wrapper is a named region in
+ * the tab order, so a keyboard can scroll it (WCAG 2.1.1). Each cell carries its column's
+ * name, which a phone shows above the value when rows are stacked (styles.css). The roles
+ * are explicit because stacked rows change the table's display.
+ */
+export function table(headers, rows, label) {
   return h(
     'div',
-    { class: 'table-wrap' },
+    { class: 'table-wrap', role: 'region', tabindex: '0', 'aria-label': label },
     h(
       'table',
-      {},
-      caption ? h('caption', {}, caption) : null,
+      { role: 'table' },
       h(
         'thead',
-        {},
+        { role: 'rowgroup' },
         h(
           'tr',
-          {},
-          headers.map((x) => h('th', { scope: 'col' }, x)),
+          { role: 'row' },
+          headers.map((x) => h('th', { scope: 'col', role: 'columnheader' }, x)),
         ),
       ),
       h(
         'tbody',
-        {},
+        { role: 'rowgroup' },
         rows.map((r) =>
           h(
             'tr',
-            {},
-            r.map((c) => h('td', {}, c)),
+            { role: 'row' },
+            r.map((c, i) => h('td', { role: 'cell', 'data-label': headers[i] }, c)),
           ),
         ),
       ),
@@ -125,7 +130,7 @@ export function pasteBlock(title, text, copyText, copiedText) {
   return h(
     'div',
     { class: 'paste' },
-    h('h4', {}, title),
+    h('h3', {}, title),
     h('pre', { class: 'mono', tabindex: '0' }, text),
     h(
       'div',

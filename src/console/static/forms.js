@@ -1,7 +1,8 @@
-// Two pieces every "create" form of the console shares: a form that runs its action with the
-// button busy and shows a failure in plain words, and the box of values shown only once.
+// Pieces the console's forms and lists share: a form that runs its action with the button
+// busy and shows a failure in plain words, the box of values shown only once, a result that
+// takes the focus, and a Revoke/Remove button.
 import { h, busy, clear, copyable } from './dom.js';
-import { t, errorBox } from './i18n.js';
+import { t, errorBox, okBox } from './i18n.js';
 
 /** A form whose submit clears `out` and runs `action` with `button` busy; failures go to `out`. */
 export function actionForm(button, out, action, ...children) {
@@ -32,4 +33,35 @@ export function shownOnce(...values) {
     h('p', { class: 'warn' }, t('shownOnce')),
     ...values.map(([label, value]) => copyable(label, value, t('copy'), t('copied'))),
   );
+}
+
+/**
+ * Show `box` (an okBox or errorBox: a status or an alert) in `out` and move the focus to it,
+ * for a result whose button went away with the action; a screen reader reads it out.
+ */
+export function say(out, box) {
+  clear(out).append(box);
+  box.tabIndex = -1;
+  box.focus();
+}
+
+/**
+ * A Revoke/Remove button for a list row: asks `question`, runs `run`, reloads the list (the
+ * row and its button go), then says `done` in `status` with the focus on it.
+ */
+export function removeButton(text, { question, run, reload, status, done }) {
+  const button = h('button', { type: 'button', class: 'danger' }, text);
+  button.addEventListener('click', () =>
+    busy(button, async () => {
+      if (!window.confirm(question)) return;
+      try {
+        await run();
+        await reload();
+        say(status, okBox(done));
+      } catch (err) {
+        say(status, errorBox(err));
+      }
+    }),
+  );
+  return button;
 }

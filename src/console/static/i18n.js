@@ -35,14 +35,19 @@ export const stateWords = (state) => t(`state_${state}`);
 
 import { h } from './dom.js';
 
-/** An error as a person reads it: plain words and the code, then the API's own message. */
-export function errorBox(err) {
+/**
+ * An error as a person reads it: plain words and the code. Below them, `details` (lines in
+ * the reader's language) when given; otherwise, in English only, the API's own message,
+ * which is English: a Japanese reader gets the Japanese words alone.
+ */
+export function errorBox(err, details) {
   const code = err && err.code ? err.code : 'internal_error';
+  const lines = details ?? (lang === 'en' && err && err.message ? [err.message] : []);
   return h(
     'div',
     { class: 'error', role: 'alert' },
     h('p', { class: 'error-words' }, errorWords(code)),
-    err && err.message ? h('p', { class: 'error-detail' }, err.message) : null,
+    lines.map((line) => h('p', { class: 'error-detail' }, line)),
   );
 }
 

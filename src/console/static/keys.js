@@ -1,9 +1,9 @@
 // Operator only: a tenant's API keys (for its platform, or to sign in to this console as
 // the tenant). A new key is shown once.
 import { api, tenantPath } from './api.js';
-import { h, field, input, table, section, busy, clear } from './dom.js';
-import { actionForm, shownOnce } from './forms.js';
-import { t, when, errorBox } from './i18n.js';
+import { h, field, input, table, section, clear } from './dom.js';
+import { actionForm, removeButton, shownOnce } from './forms.js';
+import { t, when } from './i18n.js';
 
 export async function renderKeys(ctx) {
   const { main, tenantId } = ctx;
@@ -11,6 +11,7 @@ export async function renderKeys(ctx) {
   if (ctx.stale()) return;
   main.append(h('h1', {}, t('keysTitle', { tenant: tenant.name })));
   const listBox = h('div', { id: 'key-list' });
+  const status = h('div', { 'aria-live': 'polite' });
   const reload = async () => {
     const list = (await api('GET', tenantPath(tenantId, '/api-keys'))).filter((k) => !k.revokedAt);
     clear(listBox);
@@ -19,20 +20,16 @@ export async function renderKeys(ctx) {
       table(
         [t('prefix'), t('label'), t('created'), t('actions')],
         list.map((k) => {
-          const revoke = h('button', { type: 'button', class: 'danger' }, t('revoke'));
-          revoke.addEventListener('click', () =>
-            busy(revoke, async () => {
-              if (!window.confirm(t('confirmRevoke', { username: k.prefix }))) return;
-              try {
-                await api('DELETE', tenantPath(tenantId, `/api-keys/${encodeURIComponent(k.id)}`));
-                await reload();
-              } catch (err) {
-                listBox.prepend(errorBox(err));
-              }
-            }),
-          );
+          const revoke = removeButton(t('revoke'), {
+            question: t('confirmRevoke', { username: k.prefix }),
+            run: () => api('DELETE', tenantPath(tenantId, `/api-keys/${encodeURIComponent(k.id)}`)),
+            reload,
+            status,
+            done: t('revoked', { username: k.prefix }),
+          });
           return [h('code', {}, k.prefix), k.label ?? '', when(k.createdAt), revoke];
         }),
+        t('keyList'),
       ),
     );
   };
@@ -56,7 +53,7 @@ export async function renderKeys(ctx) {
   );
   main.append(
     section(t('newKey'), h('p', {}, t('keysIntro')), form),
-    section(t('keyList'), listBox),
+    section(t('keyList'), status, listBox),
   );
   await reload();
 }

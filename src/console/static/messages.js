@@ -4,9 +4,11 @@
 import { api, tenantPath } from './api.js';
 import { h, field, select, table, section, busy, clear } from './dom.js';
 import { t, when, errorBox, errorWords, stateWords, okBox } from './i18n.js';
+import { say } from './forms.js';
 
 const STATES = ['queued', 'retrying', 'delivered', 'failed', 'sent_unsigned'];
 const REFRESH_MS = 2000;
+const PAGE = 50;
 const stateBadge = (s) => h('span', { class: `badge state-${s}` }, stateWords(s));
 /** The state, and for an unsigned send why: a recipient-domain rule, or no certificate. */
 const stateOf = (m) =>
@@ -24,8 +26,12 @@ async function renderList(ctx) {
   const refresh = h('button', { type: 'button', class: 'secondary' }, t('refresh'));
   const listBox = h('div', { id: 'message-list', 'aria-live': 'polite' });
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, t('more'));
+  // The list as shown: the first page, and the pages "Show more" added. `cursor` is where the
+  // next page starts (null: there is none); `generation` changes whenever the list starts
+  // over, so a page that arrives for an older list is dropped, never appended twice.
   let cursor = null;
   let items = [];
+  let generation = 0;
   let timer = null;
 
   const draw = () => {
@@ -43,32 +49,55 @@ async function renderList(ctx) {
           String(m.attempts),
           m.lastError ? h('code', {}, m.lastError.code) : '',
         ]),
+        t('messageList'),
       ),
     );
   };
-  const load = async (append) => {
-    const q = new URLSearchParams({ limit: '50' });
+  const fetchPage = (after) => {
+    const q = new URLSearchParams({ limit: String(PAGE) });
     if (filter.value) q.set('status', filter.value);
-    if (append && cursor) q.set('cursor', cursor);
-    const page = await api('GET', tenantPath(tenantId, `/messages?${q}`));
-    if (ctx.stale()) return;
-    items = append ? items.concat(page.items) : page.items;
-    cursor = page.nextCursor;
+    if (after) q.set('cursor', after);
+    return api('GET', tenantPath(tenantId, `/messages?${q}`));
+  };
+  const showCursor = (next) => {
+    cursor = next;
     more.hidden = !cursor;
-    draw();
+  };
+  /** The first page again: the list starts over. */
+  const loadFirst = async () => {
+    const mine = ++generation;
     clearTimeout(timer);
-    // Keep the list current while something is still on its way (first page only).
-    if (!append && items.some((m) => m.state === 'queued' || m.state === 'retrying')) {
-      timer = setTimeout(() => !ctx.stale() && load(false).catch(() => undefined), REFRESH_MS);
+    const page = await fetchPage(null);
+    if (ctx.stale() || mine !== generation) return;
+    items = page.items;
+    showCursor(page.nextCursor);
+    draw();
+    // Keep the list current while something is still on its way, as long as only the
+    // first page is shown (a refresh would drop the pages added by "Show more").
+    if (items.some((m) => m.state === 'queued' || m.state === 'retrying')) {
+      timer = setTimeout(() => {
+        if (!ctx.stale() && items.length <= PAGE) loadFirst().catch(() => undefined);
+      }, REFRESH_MS);
     }
   };
-  const guarded = (button, append) =>
-    busy(button, () => load(append).catch((err) => listBox.prepend(errorBox(err))));
+  /** The page after the last one shown; nothing when there is none. */
+  const loadNext = async () => {
+    if (!cursor) return;
+    const mine = generation;
+    const page = await fetchPage(cursor);
+    if (ctx.stale() || mine !== generation) return;
+    const shown = new Set(items.map((m) => m.id));
+    items = items.concat(page.items.filter((m) => !shown.has(m.id)));
+    showCursor(page.nextCursor);
+    draw();
+  };
+  const guarded = (button, load) =>
+    busy(button, () => load().catch((err) => listBox.prepend(errorBox(err))));
   filter.addEventListener('change', () =>
-    load(false).catch((err) => listBox.prepend(errorBox(err))),
+    loadFirst().catch((err) => listBox.prepend(errorBox(err))),
   );
-  refresh.addEventListener('click', () => guarded(refresh, false));
-  more.addEventListener('click', () => guarded(more, true));
+  refresh.addEventListener('click', () => guarded(refresh, loadFirst));
+  more.addEventListener('click', () => guarded(more, loadNext));
   main.append(
     section(
       t('messageList'),
@@ -77,7 +106,7 @@ async function renderList(ctx) {
       more,
     ),
   );
-  await load(false);
+  await loadFirst();
 }
 
 async function renderDetail(ctx) {
@@ -105,9 +134,10 @@ async function renderDetail(ctx) {
       clear(out);
       try {
         await api('POST', tenantPath(tenantId, `/messages/${encodeURIComponent(m.id)}/retry`));
-        out.append(okBox(t('retryQueued')));
         clear(document.getElementById('message-state')).append(stateBadge('queued'));
         retry.remove();
+        // The button is gone: the focus goes to the result, which is read out.
+        say(out, okBox(t('retryQueued')));
       } catch (err) {
         out.append(errorBox(err));
       }
@@ -144,6 +174,7 @@ async function renderDetail(ctx) {
                 : '',
               a.reply ? h('code', { class: 'reply' }, a.reply) : '',
             ]),
+            t('attemptLog'),
           )
         : h('p', {}, t('noAttempts')),
     ),

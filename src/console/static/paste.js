@@ -5,12 +5,15 @@ import { h, field, input, section, clear, pasteBlock } from './dom.js';
 import { actionForm, shownOnce } from './forms.js';
 import { t } from './i18n.js';
 
-const dsn = (user, pass, host, port) =>
-  `smtp://${encodeURIComponent(user)}:${encodeURIComponent(pass)}@${host}:${port}`;
+/** Mautic's DSN; placeholders stay readable, real credentials are percent-encoded. */
+const dsn = (creds, host, port) => {
+  const enc = creds.placeholder ? (s) => s : encodeURIComponent;
+  return `smtp://${enc(creds.username)}:${enc(creds.password)}@${host}:${port}`;
+};
 
 export function pasteBlocks(ctx) {
   const { smtp } = ctx.about;
-  let creds = { username: t('placeholderUser'), password: t('placeholderPass') };
+  let creds = { username: t('placeholderUser'), password: t('placeholderPass'), placeholder: true };
   const blocks = h('div', { id: 'paste-blocks' });
   const draw = () => {
     clear(blocks);
@@ -33,12 +36,7 @@ export function pasteBlocks(ctx) {
         t('copy'),
         t('copied'),
       ),
-      pasteBlock(
-        t('mauticDsn'),
-        dsn(creds.username, creds.password, smtp.host, smtp.port),
-        t('copy'),
-        t('copied'),
-      ),
+      pasteBlock(t('mauticDsn'), dsn(creds, smtp.host, smtp.port), t('copy'), t('copied')),
     );
     if (smtp.tlsPort) blocks.append(h('p', {}, t('smtpsPort', { port: smtp.tlsPort })));
   };

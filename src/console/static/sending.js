@@ -2,8 +2,9 @@
 // check, and ready-to-paste settings for listmonk and Mautic.
 import { api, tenantPath } from './api.js';
 import { h, field, input, select, table, section, busy, clear } from './dom.js';
-import { actionForm, shownOnce } from './forms.js';
-import { t, when, errorBox, okBox } from './i18n.js';
+import { actionForm, removeButton, shownOnce } from './forms.js';
+import { t, lang, when, errorBox, okBox } from './i18n.js';
+import { settingsProblemsJa } from './settings-words.js';
 import { pasteBlocks } from './paste.js';
 import { transitSection } from './transit.js';
 
@@ -11,6 +12,7 @@ function credentialsSection(ctx, onCreated) {
   const { tenantId } = ctx;
   const listBox = h('div', { id: 'credential-list' });
   const created = h('div', { id: 'new-credential', 'aria-live': 'polite' });
+  const status = h('div', { 'aria-live': 'polite' });
   const reload = async () => {
     const list = await api('GET', tenantPath(tenantId, '/smtp-credentials'));
     clear(listBox);
@@ -20,23 +22,17 @@ function credentialsSection(ctx, onCreated) {
       table(
         [t('username'), t('label'), t('created'), t('actions')],
         active.map((c) => {
-          const revoke = h('button', { type: 'button', class: 'danger' }, t('revoke'));
-          revoke.addEventListener('click', () =>
-            busy(revoke, async () => {
-              if (!window.confirm(t('confirmRevoke', { username: c.username }))) return;
-              try {
-                await api(
-                  'DELETE',
-                  tenantPath(tenantId, `/smtp-credentials/${encodeURIComponent(c.id)}`),
-                );
-                await reload();
-              } catch (err) {
-                listBox.prepend(errorBox(err));
-              }
-            }),
-          );
+          const revoke = removeButton(t('revoke'), {
+            question: t('confirmRevoke', { username: c.username }),
+            run: () =>
+              api('DELETE', tenantPath(tenantId, `/smtp-credentials/${encodeURIComponent(c.id)}`)),
+            reload,
+            status,
+            done: t('revoked', { username: c.username }),
+          });
           return [h('code', {}, c.username), c.label ?? '', when(c.createdAt), revoke];
         }),
+        t('credentialsTitle'),
       ),
     );
   };
@@ -57,7 +53,7 @@ function credentialsSection(ctx, onCreated) {
     field(t('label'), label, t('labelHint')),
     button,
   );
-  return { el: section(t('credentialsTitle'), form, created, listBox), reload };
+  return { el: section(t('credentialsTitle'), form, created, status, listBox), reload };
 }
 
 function smtpFields(current) {
@@ -94,6 +90,22 @@ function smtpFields(current) {
       ...(user.value ? { auth: { user: user.value, pass: pass.value } } : {}),
     }),
   };
+}
+
+/**
+ * A refused save in the reader's language: JSON that does not parse, or the API's list of
+ * problems, which a Japanese reader gets in Japanese (settings-words.js).
+ */
+function settingsError(err) {
+  if (err instanceof SyntaxError) {
+    const words = [t('jsonInvalid')];
+    if (lang === 'en') words.push(err.message);
+    return errorBox({ code: 'invalid_request' }, words);
+  }
+  if (lang === 'ja' && err.code === 'invalid_request') {
+    return errorBox(err, settingsProblemsJa(err.message));
+  }
+  return errorBox(err);
 }
 
 function jsonFields(transport, current) {
@@ -139,7 +151,13 @@ async function deliverySection(ctx) {
         out.append(
           r.ok
             ? okBox(r.checked ? t('verifyOk') : t('verifyNotChecked'))
-            : errorBox(r.error ?? { code: 'delivery_deferred' }),
+            : errorBox(
+                r.error ?? { code: 'delivery_deferred' },
+                // In Japanese the English message goes, but the upstream's own reply stays.
+                lang === 'ja' && r.error?.reply
+                  ? [t('upstreamSaid', { reply: r.error.reply })]
+                  : undefined,
+              ),
         );
       } catch (err) {
         out.append(errorBox(err));
@@ -157,13 +175,7 @@ async function deliverySection(ctx) {
             current = await api('PUT', tenantPath(tenantId, '/delivery'), { json: fields.value() });
             out.append(okBox(t('saved')));
           } catch (err) {
-            out.append(
-              errorBox(
-                err instanceof SyntaxError
-                  ? { code: 'invalid_request', message: err.message }
-                  : err,
-              ),
-            );
+            out.append(settingsError(err));
           }
         });
       },

@@ -38,6 +38,7 @@ export async function renderTenants(ctx) {
               day(c.notAfter),
               expiryBadge(daysLeft(c.notAfter)),
             ]),
+            t('expiringSoon', { days: overview.expiryWindowDays }),
           ),
     ),
   );
@@ -52,7 +53,7 @@ export async function renderTenants(ctx) {
     section(
       t('tenantsList'),
       rows.length
-        ? table([t('name'), t('signingPolicy'), t('created'), t('id')], rows)
+        ? table([t('name'), t('signingPolicy'), t('created'), t('id')], rows, t('tenantsList'))
         : h('p', {}, t('noTenants')),
     ),
   );

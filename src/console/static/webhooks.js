@@ -2,8 +2,8 @@
 // and unsubscribe.
 import { api, tenantPath } from './api.js';
 import { h, field, input, table, section, busy, clear } from './dom.js';
-import { actionForm, shownOnce } from './forms.js';
-import { t, when, errorBox, okBox } from './i18n.js';
+import { actionForm, removeButton, shownOnce } from './forms.js';
+import { t, lang, when, errorBox, okBox } from './i18n.js';
 
 const DEFAULT_EVENTS = new Set([
   'message.signing_failed',
@@ -23,10 +23,11 @@ function deliveriesTable(list) {
       d.latencyMs == null ? '—' : `${d.latencyMs} ms`,
       d.response ? h('code', { class: 'reply' }, d.response) : '',
     ]),
+    t('deliveryLog'),
   );
 }
 
-function subscriptionRow(ctx, w, reload, listBox) {
+function subscriptionRow(ctx, w, reload, status) {
   const base = tenantPath(ctx.tenantId, `/webhooks/${encodeURIComponent(w.id)}`);
   const out = h('div', { 'aria-live': 'polite' });
   const test = h('button', { type: 'button', class: 'secondary' }, t('sendTest'));
@@ -35,7 +36,13 @@ function subscriptionRow(ctx, w, reload, listBox) {
     { type: 'button', class: 'secondary', 'aria-expanded': 'false' },
     t('deliveryLog'),
   );
-  const remove = h('button', { type: 'button', class: 'danger' }, t('remove'));
+  const remove = removeButton(t('remove'), {
+    question: t('confirmRemoveWebhook', { url: w.url }),
+    run: () => api('DELETE', base),
+    reload,
+    status,
+    done: t('removedWebhook', { url: w.url }),
+  });
   test.addEventListener('click', () =>
     busy(test, async () => {
       clear(out);
@@ -44,7 +51,12 @@ function subscriptionRow(ctx, w, reload, listBox) {
         out.append(
           r.ok
             ? okBox(t('testOk', { status: r.status, ms: r.latencyMs }))
-            : errorBox({ code: 'webhook_test_failed', message: r.error ?? `HTTP ${r.status}` }),
+            : errorBox(
+                { code: 'webhook_test_failed', message: r.error ?? `HTTP ${r.status}` },
+                lang === 'ja' && r.status
+                  ? [t('receiverAnswered', { status: r.status })]
+                  : undefined,
+              ),
         );
       } catch (err) {
         out.append(errorBox(err));
@@ -61,17 +73,6 @@ function subscriptionRow(ctx, w, reload, listBox) {
         log.setAttribute('aria-expanded', 'true');
       } catch (err) {
         out.append(errorBox(err));
-      }
-    }),
-  );
-  remove.addEventListener('click', () =>
-    busy(remove, async () => {
-      if (!window.confirm(t('confirmRemoveWebhook', { url: w.url }))) return;
-      try {
-        await api('DELETE', base);
-        await reload();
-      } catch (err) {
-        listBox.prepend(errorBox(err));
       }
     }),
   );
@@ -102,6 +103,7 @@ export async function renderWebhooks(ctx) {
   if (ctx.stale()) return;
   main.append(h('h1', {}, t('webhooksTitle', { tenant: tenant.name })));
   const listBox = h('div', { id: 'webhook-list' });
+  const status = h('div', { 'aria-live': 'polite' });
   const reload = async () => {
     const list = await api('GET', tenantPath(tenantId, '/webhooks'));
     clear(listBox);
@@ -110,7 +112,7 @@ export async function renderWebhooks(ctx) {
       h(
         'ul',
         { class: 'plain' },
-        list.map((w) => subscriptionRow(ctx, w, reload, listBox)),
+        list.map((w) => subscriptionRow(ctx, w, reload, status)),
       ),
     );
   };
@@ -152,6 +154,6 @@ export async function renderWebhooks(ctx) {
     button,
     out,
   );
-  main.append(section(t('newWebhook'), form), section(t('webhookList'), listBox));
+  main.append(section(t('newWebhook'), form), section(t('webhookList'), status, listBox));
   await reload();
 }
