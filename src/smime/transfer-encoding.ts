@@ -17,16 +17,29 @@ const HEX_OCTETS = Buffer.from(HEX, 'latin1');
 const startsUnsafe = (text: string, i: number, code: number): boolean =>
   code === 46 || code === 45 || (code === 70 && text.startsWith('From ', i));
 
+/** Octets written as they are when nothing about their place forces an escape. */
+const LITERAL = new Uint8Array(256);
+for (let c = 33; c <= 126; c++) LITERAL[c] = c === 61 ? 0 : 1;
+LITERAL[32] = LITERAL[9] = 2; // literal unless a line break or the end follows
+
 export function encodeQuotedPrintable(text: string): string {
-  const n = text.length;
+  const src = Buffer.from(text, 'latin1');
+  const n = src.length;
   // Written as octets into one buffer: at worst every character is escaped (3 octets) and a
   // soft break ("=" CRLF) follows every 25 escapes.
   const out = Buffer.allocUnsafe(n * 3 + (Math.floor(n / 25) + 1) * 3);
   let o = 0;
   let lineLength = 0;
   for (let i = 0; i < n; i++) {
-    const code = text.charCodeAt(i);
-    if (code === 13 && text.charCodeAt(i + 1) === 10) {
+    const code = src[i];
+    const kind = LITERAL[code];
+    // The common case: a printable octet inside a line with room left.
+    if (kind === 1 && lineLength > 0 && lineLength < 74) {
+      out[o++] = code;
+      lineLength++;
+      continue;
+    }
+    if (code === 13 && src[i + 1] === 10) {
       out[o++] = 13;
       out[o++] = 10;
       lineLength = 0;
@@ -34,12 +47,12 @@ export function encodeQuotedPrintable(text: string): string {
       continue;
     }
     let escape: boolean;
-    if ((code === 32 || code === 9) && (i + 1 === n || text.charCodeAt(i + 1) === 13)) {
+    if (kind === 2 && (i + 1 === n || src[i + 1] === 13)) {
       escape = true; // whitespace before a line break or at the end
     } else if (lineLength === 0 && startsUnsafe(text, i, code)) {
       escape = true;
     } else {
-      escape = !((code >= 33 && code <= 126 && code !== 61) || code === 32 || code === 9);
+      escape = kind === 0;
     }
     if (lineLength + (escape ? 3 : 1) > 75) {
       out[o++] = 61;

@@ -87,25 +87,28 @@ export function renderReport(r: BenchResult): string {
   const byId = (id: string | undefined): Measurement | undefined =>
     r.measurements.find((m) => m.id === id);
 
-  out.push(
-    '',
-    `1–2. Engine vs raw crypto.sign — 20 KB newsletter, detached, default hash, ` +
-      `${s.concurrency} in flight`,
-    '     raw = async crypto.sign(hash, 320-byte buffer, same KeyObject, same padding/encoding)',
-  );
-  const engineRows = r.comparisons.map((c) => {
-    const e = byId(c.engineId);
-    const w = byId(c.rawId);
-    noteProblems(`engine ${c.key}`, e);
-    noteProblems(`crypto.sign ${c.key}`, w);
-    const target = c.target ? `${c.target.description}: ${c.target.pass ? 'PASS' : 'MISS'}` : '';
+  const compared = r.comparisons.some((c) => byId(c.engineId) || byId(c.rawId));
+  if (compared) {
+    out.push(
+      '',
+      `1–2. Engine vs raw crypto.sign — 20 KB newsletter, detached, default hash, ` +
+        `${s.concurrency} in flight`,
+      '     raw = async crypto.sign(hash, 320-byte buffer, same KeyObject, same padding/encoding)',
+    );
+    const engineRows = r.comparisons.map((c) => {
+      const e = byId(c.engineId);
+      const w = byId(c.rawId);
+      noteProblems(`engine ${c.key}`, e);
+      noteProblems(`crypto.sign ${c.key}`, w);
+      const target = c.target ? `${c.target.description}: ${c.target.pass ? 'PASS' : 'MISS'}` : '';
+      // prettier-ignore
+      return [c.key, c.hash, ops(e), cpu(e), cores(e), ops(w), cpu(w), cores(w), other(e, w),
+        fixed(c.ratio), target];
+    });
     // prettier-ignore
-    return [c.key, c.hash, ops(e), cpu(e), cores(e), ops(w), cpu(w), cores(w), other(e, w),
-      fixed(c.ratio), target];
-  });
-  // prettier-ignore
-  out.push(table(['key', 'hash', '>engine msg/s', '>CPU µs/msg', '>cores', '>sign/s', '>CPU µs/op',
-    '>cores', '>other', '>engine/raw', 'target'], engineRows));
+    out.push(table(['key', 'hash', '>engine msg/s', '>CPU µs/msg', '>cores', '>sign/s', '>CPU µs/op',
+      '>cores', '>other', '>engine/raw', 'target'], engineRows));
+  }
 
   const scaleRows: Measurement[] = [];
   for (const k of s.sections.includes('scaling') ? FOCUS_KEYS : []) {
