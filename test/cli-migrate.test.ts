@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import { createTestDatabase } from './helpers/postgres';
 import { cli, show } from './support/cli';
 import { listMigrations } from '../src/database/migrator';
+import { Pool } from 'pg';
 
 describe('smime-relay migrate', () => {
   test('applies the migrations to PostgreSQL once', async () => {
@@ -26,6 +27,17 @@ describe('smime-relay migrate', () => {
       const second = await cli(['migrate'], { env });
       assert.equal(second.code, 0, show(second));
       assert.match(second.stdout.toString(), /up to date/);
+      // This machine's PostgreSQL has lz4 (0010): bodies are compressed with it.
+      const pool = new Pool({ connectionString: db.url, max: 1 });
+      try {
+        const { rows } = await pool.query<{ c: string; s: string }>(
+          `SELECT attcompression AS c, attstorage AS s FROM pg_attribute
+            WHERE attrelid = 'messages'::regclass AND attname = 'raw'`,
+        );
+        assert.deepEqual(rows, [{ c: 'l', s: 'x' }], 'lz4, compressed out of line');
+      } finally {
+        await pool.end();
+      }
     } finally {
       await db.drop();
     }
