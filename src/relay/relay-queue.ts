@@ -17,6 +17,20 @@ export interface RelayJob {
   handedOver?: HandedOver;
 }
 
+/**
+ * The backoff of a job whose attempt threw (the database away, say): doubling from 5 s but
+ * never more than a minute, so a long outage does not push the next try hours away.
+ */
+export const UNEXPECTED_ERROR_BACKOFF = 'capped-exponential';
+const BACKOFF_CAP_MS = 60_000;
+
+/** The worker's backoff strategy for UNEXPECTED_ERROR_BACKOFF (BullMQ `settings.backoffStrategy`). */
+export function cappedBackoff(attemptsMade: number, type?: string): number {
+  if (type !== UNEXPECTED_ERROR_BACKOFF) return -1; // not ours: no retry
+  const exponent = Math.min(Math.max(attemptsMade - 1, 0), 30);
+  return Math.min(BACKOFF_CAP_MS, 5_000 * 2 ** exponent);
+}
+
 export const JOB_OPTIONS: JobsOptions = {
   // Done or given up jobs leave Redis: the spool keeps the record, and a later retry of
   // the same message can use the same job id again.
@@ -25,7 +39,7 @@ export const JOB_OPTIONS: JobsOptions = {
   // An unexpected error (database down) is retried by BullMQ; delivery failures are
   // rescheduled by the processor itself and do not count here.
   attempts: 1_000_000,
-  backoff: { type: 'exponential', delay: 5_000 },
+  backoff: { type: UNEXPECTED_ERROR_BACKOFF, delay: 5_000 },
 };
 
 @Injectable()

@@ -19,7 +19,7 @@ import {
   type Role,
 } from '../plugin/contract';
 import { Spool } from './spool';
-import { RELAY_QUEUE, RelayQueue } from './relay-queue';
+import { cappedBackoff, RELAY_QUEUE, RelayQueue } from './relay-queue';
 import { Intake } from './intake';
 import { DeliverySettings } from './delivery-settings';
 import { DeliverySettingsController } from './delivery-settings.controller';
@@ -49,6 +49,7 @@ export class RelayModule {
             lockDuration: env.WORKER_LOCK_SECONDS * 1000,
             stalledInterval: Math.max(1000, env.WORKER_LOCK_SECONDS * 500),
             maxStalledCount: 10,
+            settings: { backoffStrategy: cappedBackoff },
           }),
         ]
       : [];
