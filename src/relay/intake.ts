@@ -141,7 +141,8 @@ export class Intake implements IntakeContract, OnModuleDestroy {
     if (signs && unsigned && tenant.policy !== 'prefer') {
       throw uncoveredFrom(from, tenant.hasCertificate);
     }
-    if (signs && !unsigned) prepareMessage(raw); // refuses what the engine could not sign
+    // Refuses what the engine could not sign; a worker in this process signs what it made.
+    const prepared = signs && !unsigned ? prepareMessage(raw) : undefined;
     const meta = message.meta?.[PLATFORM_META]
       ? message.meta
       : { ...message.meta, ...this.platforms.recognise(fields) };
@@ -165,7 +166,7 @@ export class Intake implements IntakeContract, OnModuleDestroy {
         meta,
       });
       if (!duplicate) {
-        this.bodies.put(id, raw);
+        this.bodies.put(id, raw, prepared);
         await this.queue.enqueue(id);
       }
       accepted.push({ id, duplicate });

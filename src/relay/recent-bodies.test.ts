@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { RecentBodies } from './recent-bodies';
+import { prepareMessage } from '../smime';
 
 describe('RecentBodies', () => {
   test('hands a body out once', () => {
     const bodies = new RecentBodies(1000);
     bodies.put('a', Buffer.from('hello'));
-    assert.equal(bodies.take('a')?.toString(), 'hello');
+    assert.equal(bodies.take('a')?.raw.toString(), 'hello');
     assert.equal(bodies.take('a'), undefined);
   });
 
@@ -15,7 +16,18 @@ describe('RecentBodies', () => {
     for (const id of ['a', 'b', 'c', 'd', 'e']) bodies.put(id, Buffer.alloc(240));
     assert.equal(bodies.size, 4);
     assert.equal(bodies.take('a'), undefined);
-    assert.equal(bodies.take('e')?.length, 240);
+    assert.equal(bodies.take('e')?.raw.length, 240);
+  });
+
+  test('keeps the prepared entity with its body, counting it as much again', () => {
+    const raw = Buffer.from('From: news@example.com\r\n\r\nHello\r\n');
+    const prepared = prepareMessage(raw);
+    const bodies = new RecentBodies(1000);
+    bodies.put('a', raw, prepared);
+    assert.equal(bodies.take('a')?.prepared, prepared);
+    const tight = new RecentBodies(raw.length * 7);
+    tight.put('big', raw, prepared);
+    assert.equal(tight.take('big'), undefined, 'twice the body is more than a quarter of 7×');
   });
 
   test('keeps nothing with a limit of 0, and nothing too large for its limit', () => {

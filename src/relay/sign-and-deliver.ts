@@ -128,7 +128,10 @@ export class SignAndDeliver {
     const cached = this.bodies.take(messageId);
     const m = await this.spool.forDelivery(messageId, now, !cached);
     if (!m || (m.state !== 'queued' && m.state !== 'retrying')) return undefined;
-    if (cached) m.raw = cached;
+    if (cached) {
+      m.raw = cached.raw;
+      m.prepared = cached.prepared;
+    }
     return m;
   }
 
@@ -213,7 +216,9 @@ export class SignAndDeliver {
       : undefined;
     if (identity) {
       const format = m.signingMode ?? transport.signatureFormat?.(settings) ?? 'detached';
-      return { bytes: await signMessage(raw, identity, { now, cache: this.signatures, format }) };
+      const prepared = raw === m.raw ? m.prepared : undefined;
+      const options = { now, cache: this.signatures, format, prepared };
+      return { bytes: await signMessage(raw, identity, options) };
     }
     if (m.signingPolicy === 'prefer') return { bytes: raw, unsigned: unsignedReason(m) };
     throw new RelayError(

@@ -9,6 +9,7 @@ import type { Database } from '../database/connection';
 import { DATABASE } from '../database/database.module';
 import type { Envelope } from '../plugin/contract';
 import type { RecipientSigning } from '../tenants/recipient-policy';
+import type { PreparedMessage } from '../smime';
 import type { HistoryTable } from '../database/history';
 import { tenantSql } from '../tenants/tenants.repository';
 import { certificateSql } from '../certificates/certificates.repository';
@@ -47,6 +48,8 @@ export interface MessageForDelivery {
   envelope: Envelope;
   fromAddress: string;
   raw: Buffer | null;
+  /** prepareMessage(raw), when Intake in this process made it (see RecentBodies). */
+  prepared?: PreparedMessage;
   attempts: number;
   retryPeriodFrom: Date;
   createdAt: Date;

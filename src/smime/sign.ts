@@ -7,7 +7,7 @@ import { HASHES, MICALG, type HashName, type SignatureScheme } from './algorithm
 import { checkFrom } from './address';
 import { checkValidity, type SigningIdentity } from './identity';
 import type { HeaderField } from './mime';
-import { prepareMessage } from './signed-entity';
+import { prepareMessage, type PreparedMessage } from './signed-entity';
 import { buildSignedData } from './signed-data';
 import type { SignatureCache } from './signature-cache';
 import { encodeBase64 } from './transfer-encoding';
@@ -32,6 +32,11 @@ export interface SignOptions {
    * is too far from this message's `Date:` is not reused.
    */
   cache?: SignatureCache;
+  /**
+   * prepareMessage(raw) of this very `raw`, when the caller made it already (Intake does,
+   * to refuse what cannot be signed): the MIME tree is not walked again.
+   */
+  prepared?: PreparedMessage;
 }
 
 const identityIds = new WeakMap<SigningIdentity, string>();
@@ -125,7 +130,7 @@ export async function signMessage(
   }
   const now = options.now ?? new Date();
   checkValidity(identity, now);
-  const prepared = prepareMessage(raw);
+  const prepared = options.prepared ?? prepareMessage(raw);
   checkFrom(prepared.outer, identity.emailAddresses);
   const content = prepared.entityParts;
   const scheme = schemeFor(identity, options.rsaPss);
