@@ -40,7 +40,9 @@ before(async () => {
   });
   child.stdout?.on('data', (d) => (output += d));
   child.stderr?.on('data', (d) => (output += d));
-  for (let i = 0; i < 300; i++) {
+  // Compiling the sources and opening the embedded database can take a while on a busy
+  // machine: up to two minutes.
+  for (const until = Date.now() + 120_000; Date.now() < until;) {
     try {
       if ((await fetch(`${base}/healthz`)).ok) return;
     } catch {
