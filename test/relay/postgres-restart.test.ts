@@ -9,45 +9,29 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startApp, type TestApp } from '../support/app';
-import { startSink, type SmtpSink } from '../helpers/smtp-sink';
 import { startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres';
-import {
-  allDelivered,
-  eventually,
-  setupTenant,
-  submitter,
-  type RelayTenant,
-} from '../support/relay';
-import { spawnWorker, type WorkerProcess } from '../support/worker-process';
-import { deliveryReport, submitAll } from '../support/scale-out';
+import { allDelivered, eventually, submitter } from '../support/relay';
+import { deliveryReport, startScaleOut, submitAll, type ScaleOut } from '../support/scale-out';
 
 const COUNT = 2000;
 const DOWN_MS = 10_000;
 let pg: PrivatePostgres;
-let app: TestApp;
-let sink: SmtpSink;
-let tenant: RelayTenant;
-const workers: WorkerProcess[] = [];
-
-const env = { RECOVERY_INTERVAL_SECONDS: '5', WORKER_CONCURRENCY: '16' };
+let relay: ScaleOut;
 
 before(async () => {
   pg = await startPrivatePostgres(['relay']);
-  sink = await startSink();
-  app = await startApp(env, { role: 'smtp', databaseUrl: pg.url('relay') });
-  tenant = await setupTenant(app, sink.port);
-  for (let i = 0; i < 2; i++) workers.push(await spawnWorker(app, env));
-  await Promise.all(workers.map((w) => w.ready));
+  relay = await startScaleOut(
+    { RECOVERY_INTERVAL_SECONDS: '5', WORKER_CONCURRENCY: '16' },
+    { databaseUrl: pg.url('relay') },
+  );
 });
 after(async () => {
-  for (const w of workers) w.child.kill('SIGKILL');
-  await app?.close().catch(() => undefined);
-  await sink?.stop();
+  await relay?.stop();
   await pg?.destroy();
 });
 
 test('PostgreSQL restarted mid-batch: 451 while it is down, nothing accepted is lost', async (t) => {
+  const { app, sink, tenant, workers } = relay;
   const batch = submitAll(app.smtpPort!, tenant, COUNT);
   await eventually(
     async () => (sink.messages.length >= COUNT / 4 ? true : undefined),

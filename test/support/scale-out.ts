@@ -1,17 +1,96 @@
 /**
- * Fault tests of the scaled-out relay: a sender that behaves like a marketing platform (a
- * 4xx reply means "try again later", so it retries) and the sink's account of what arrived.
+ * Fault tests of the scaled-out relay: one `smtp` process (the test's own) and two `worker`
+ * processes, a sender that behaves like a marketing platform (a 4xx reply means "try again
+ * later", so it retries) and the sink's account of what arrived.
  */
+import assert from 'node:assert/strict';
 import type { Transporter } from 'nodemailer';
-import type { SmtpSink } from '../helpers/smtp-sink';
+import { startSink, type SmtpSink } from '../helpers/smtp-sink';
+import { startApp, type TestApp } from './app';
 import {
+  allDelivered,
+  eventually,
   personalisedNewsletter,
   queuedId,
   seqOf,
+  setupTenant,
   submit,
   submitter,
   type RelayTenant,
 } from './relay';
+import { spawnWorker, type WorkerProcess } from './worker-process';
+
+export interface ScaleOut {
+  app: TestApp;
+  sink: SmtpSink;
+  tenant: RelayTenant;
+  workers: WorkerProcess[];
+  stop(): Promise<void>;
+}
+
+/** This process as the `smtp` role and two `worker` processes, all with `env`. */
+export async function startScaleOut(
+  env: Record<string, string>,
+  options: { databaseUrl?: string } = {},
+): Promise<ScaleOut> {
+  const sink = await startSink();
+  const app = await startApp(env, { role: 'smtp', databaseUrl: options.databaseUrl });
+  const tenant = await setupTenant(app, sink.port);
+  const workers: WorkerProcess[] = [];
+  for (let i = 0; i < 2; i++) workers.push(await spawnWorker(app, env));
+  await Promise.all(workers.map((w) => w.ready));
+  return {
+    app,
+    sink,
+    tenant,
+    workers,
+    async stop() {
+      for (const w of workers) w.child.kill('SIGKILL');
+      await app.close().catch(() => undefined);
+      await sink.stop();
+    },
+  };
+}
+
+/**
+ * `count` newsletters through the relay; once a third has arrived, `fail` breaks something
+ * and resolves (with a description) when the standby has taken over. Every accepted message
+ * must then arrive exactly once, with both workers still running. Returns the line to report.
+ */
+export async function batchThroughFailover(
+  s: ScaleOut,
+  count: number,
+  fail: () => Promise<string>,
+): Promise<string> {
+  const submitted = submitAll(s.app.smtpPort!, s.tenant, count);
+  await eventually(
+    async () => (s.sink.messages.length >= count / 3 ? true : undefined),
+    180_000,
+    'a third delivered',
+  );
+  const brokenAt = Date.now();
+  const atBreak = s.sink.messages.length;
+  const what = await fail();
+  const takeoverMs = Date.now() - brokenAt;
+  const accepted = await submitted;
+  await s.sink.waitFor(accepted.ids.length, 300_000);
+  await allDelivered(s.app, 120_000);
+  // Late duplicates would arrive after the last first delivery: give them a moment.
+  await new Promise((r) => setTimeout(r, 3000));
+  for (const w of s.workers) {
+    assert.equal(w.child.exitCode, null, `a worker exited:\n${w.output.join('')}`);
+  }
+  const report = deliveryReport(s.sink, accepted.seqs, brokenAt);
+  assert.deepEqual(report.missing, [], 'every accepted message delivered');
+  assert.deepEqual(report.duplicates, [], 'no message delivered twice');
+  assert.ok(atBreak < count, 'broken mid-batch');
+  return (
+    `${accepted.seqs.length} accepted (temporary refusals on the way: ` +
+    `${JSON.stringify(accepted.refusals)}); ${what} after ${atBreak} deliveries, taken over ` +
+    `${takeoverMs} ms later; longest pause in deliveries ${report.longestPauseMs} ms; last ` +
+    `delivery ${report.lastAfterKillMs} ms after the kill; 0 lost, 0 duplicates`
+  );
+}
 
 export interface Submitted {
   /** Relay message ids, one per accepted message. */
