@@ -9,6 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { op } from '../support/relay';
 import { startReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
+import { DnsLookupHolder } from '../../src/common/dns-lookup';
+import { stubDns } from '../domains/stub-dns';
 import { seriousViolations } from './axe';
 import { screenshot } from './browser';
 import {
@@ -35,6 +37,10 @@ function screens(f: ConsoleFixture, messageId: string): [string, string, string]
     ['webhooks', `${t}/webhooks`, '#webhook-list li'],
     ['try', `${t}/try`, '#eml'],
     ['keys', `${t}/keys`, '#key-list table'],
+    ['domain', `${t}/domain`, '#dkim-record'],
+    ['mautic', `${t}/mautic`, '#mautic-list li'],
+    ['verify', `${t}/verify`, '#verify-file'],
+    ['tenant', `${t}/tenant`, '#delete-name'],
   ];
 }
 
@@ -60,7 +66,7 @@ async function onScreen(page: Page, selector: string): Promise<boolean> {
 }
 
 describe('console accessibility (axe-core, keyboard, focus)', { timeout: 300_000 }, () => {
-  const f = consoleFixture({ WEBHOOK_ALLOW_PRIVATE: 'true' });
+  const f = consoleFixture({ WEBHOOK_ALLOW_PRIVATE: 'true', PLATFORM_ALLOW_PRIVATE: 'true' });
   let receiver: WebhookReceiver;
   let messageId = '';
 
@@ -72,6 +78,28 @@ describe('console accessibility (axe-core, keyboard, focus)', { timeout: 300_000
       body: { url: receiver.url, events: ['message.delivery_failed'] },
     });
     assert.equal(hook.status, 201, hook.text);
+    // Disabled, so that its row shows "Enable again".
+    const off = await f.app.request('PATCH', `${path}/webhooks/${hook.json.id}`, {
+      ...op,
+      body: { enabled: false },
+    });
+    assert.equal(off.status, 200, off.text);
+    const dkim = await f.app.request('PUT', `${path}/dkim`, {
+      ...op,
+      body: { domain: 'example.com', selector: 's1' },
+    });
+    assert.equal(dkim.status, 200, dkim.text);
+    const mautic = await f.app.request('POST', `${path}/integrations/mautic`, {
+      ...op,
+      body: {
+        baseUrl: 'http://127.0.0.1:9',
+        credentials: { type: 'basic', username: 'relay', password: 'secret' },
+      },
+    });
+    assert.equal(mautic.status, 201, mautic.text);
+    f.app.nest.get(DnsLookupHolder).lookup = stubDns({
+      txt: { 'example.com': ['v=spf1 ip4:127.0.0.1 -all'] },
+    });
     const key = await f.app.request('POST', `${path}/api-keys`, { ...op, body: { label: 'a11y' } });
     assert.equal(key.status, 201, key.text);
     [messageId] = await sendAll(f, [newsletterWithSubject('Accessibility check')]);
@@ -95,6 +123,10 @@ describe('console accessibility (axe-core, keyboard, focus)', { timeout: 300_000
             await goTo(page, hash);
             await page.locator(ready).first().waitFor();
             found.push(...(await seriousViolations(page, `${name} ${lang} ${width}px`)));
+            const wide = await page.evaluate(
+              () => (globalThis as unknown as PageGlobals).document.documentElement.scrollWidth,
+            );
+            if (wide > width) found.push(`${name} ${lang}: the page is ${wide}px wide`);
             for (const j of await headingJumps(page))
               found.push(`${name}: heading levels jump: ${j}`);
           }
@@ -109,6 +141,33 @@ describe('console accessibility (axe-core, keyboard, focus)', { timeout: 300_000
           await page.locator('#new-credential').locator('..').locator('form button').click();
           await page.locator('#new-credential .once').waitFor();
           found.push(...(await seriousViolations(page, `credential-shown ${lang} ${width}px`)));
+          // A readiness report, a verdict on an unsigned message, a rotated webhook secret.
+          await goTo(page, `#/t/${f.tenant.id}/domain`);
+          await page.locator('#dkim-record').waitFor();
+          await page
+            .locator('section', { has: page.locator('#readiness-result') })
+            .locator('button[type=submit]')
+            .click();
+          await page.locator('#readiness-report').waitFor();
+          found.push(...(await seriousViolations(page, `readiness ${lang} ${width}px`)));
+          await goTo(page, `#/t/${f.tenant.id}/verify`);
+          await page.locator('#verify-file').setInputFiles({
+            name: 'plain.eml',
+            mimeType: 'message/rfc822',
+            buffer: newsletterWithSubject('Not signed'),
+          });
+          await page.locator('#main form button[type=submit]').click();
+          await page.locator('#verdict').waitFor();
+          found.push(...(await seriousViolations(page, `verdict ${lang} ${width}px`)));
+          await goTo(page, `#/t/${f.tenant.id}/webhooks`);
+          page.once('dialog', (d) => void d.accept());
+          await page
+            .locator('#webhook-list li')
+            .first()
+            .getByRole('button', { name: /^(Rotate the secret|シークレットを再発行)$/ })
+            .click();
+          await page.locator('#webhook-list .once').waitFor();
+          found.push(...(await seriousViolations(page, `webhook-rotated ${lang} ${width}px`)));
           // Signed out, with an error.
           await page.locator('header button').click();
           await page.locator('#main input[type=password]').fill('srk_not-a-key');

@@ -2,7 +2,7 @@
 // hash router (#/tenants, #/t/<tenantId>/<screen>[/<id>]). The token is never in the URL.
 import { api, session, whenUnauthorized, ApiError } from './api.js';
 import { h, clear, field } from './dom.js';
-import { t, lang, errorBox } from './i18n.js';
+import { t, lang, errorBox, okBox } from './i18n.js';
 import { renderTenants } from './tenants.js';
 import { renderCertificates } from './certificates.js';
 import { renderSending } from './sending.js';
@@ -10,6 +10,10 @@ import { renderMessages } from './messages.js';
 import { renderWebhooks } from './webhooks.js';
 import { renderTry } from './try.js';
 import { renderKeys } from './keys.js';
+import { renderDomain } from './domain.js';
+import { renderMautic } from './mautic.js';
+import { renderVerify } from './verify.js';
+import { renderTenantSettings } from './tenant-settings.js';
 
 const SCREENS = {
   certificates: renderCertificates,
@@ -18,12 +22,18 @@ const SCREENS = {
   webhooks: renderWebhooks,
   try: renderTry,
   keys: renderKeys,
+  domain: renderDomain,
+  mautic: renderMautic,
+  verify: renderVerify,
+  tenant: renderTenantSettings,
 };
 
 const root = document.getElementById('app');
 let about = null;
 let tenants = [];
 let renderToken = 0;
+/** A result to announce on the next screen (after a deletion took the old one away). */
+let notice = null;
 
 document.documentElement.lang = lang;
 document.title = t('title');
@@ -112,7 +122,11 @@ function nav(tenantId, current) {
     items.push([base + 'messages', 'messages', t('navMessages')]);
     items.push([base + 'webhooks', 'webhooks', t('navWebhooks')]);
     items.push([base + 'try', 'try', t('navTry')]);
+    items.push([base + 'verify', 'verify', t('navVerify')]);
+    items.push([base + 'domain', 'domain', t('navDomain')]);
+    items.push([base + 'mautic', 'mautic', t('navMautic')]);
     if (isOperator()) items.push([base + 'keys', 'keys', t('navKeys')]);
+    if (isOperator()) items.push([base + 'tenant', 'tenant', t('navTenant')]);
   }
   return h(
     'nav',
@@ -162,6 +176,9 @@ export async function route() {
   const main = h('main', { id: 'main', tabindex: '-1' });
   root.append(h('a', { class: 'skip', href: '#main', onclick: skip }, t('skip')));
   root.append(header(tenantId), nav(tenantId, screen), main);
+  const announce = notice ? okBox(notice) : null;
+  notice = null;
+  if (announce) main.append(announce);
   const ctx = {
     about,
     tenants,
@@ -172,6 +189,9 @@ export async function route() {
     stale: () => mine !== renderToken,
     refreshTenants: async () => {
       tenants = await api('GET', '/v1/tenants');
+    },
+    notice: (text) => {
+      notice = text;
     },
   };
   try {
@@ -187,7 +207,13 @@ export async function route() {
     if (!ctx.stale()) main.append(errorBox(err));
   }
   // The link or button that was focused went with the old screen: start from the new one.
-  if (!ctx.stale() && (!document.activeElement || document.activeElement === document.body)) {
+  if (!ctx.stale() && announce) {
+    announce.tabIndex = -1;
+    announce.focus({ preventScroll: true });
+  } else if (
+    !ctx.stale() &&
+    (!document.activeElement || document.activeElement === document.body)
+  ) {
     main.focus({ preventScroll: true });
   }
 }

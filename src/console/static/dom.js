@@ -89,15 +89,15 @@ export function table(headers, rows, label) {
   );
 }
 
-/** A value to copy: shown read-only with a button that puts it on the clipboard. */
-export function copyable(label, value, copyText, copiedText) {
-  const box = h('input', {
-    type: 'text',
-    readonly: true,
-    value,
-    class: 'mono',
-    spellcheck: 'false',
-  });
+/**
+ * A value to copy: shown read-only with a button that puts it on the clipboard. A long value
+ * (a DNS record) goes in a wrapping box with `multiline`.
+ */
+export function copyable(label, value, copyText, copiedText, { multiline = false } = {}) {
+  const box = multiline
+    ? h('textarea', { readonly: true, rows: 4, class: 'mono wrap', spellcheck: 'false' })
+    : h('input', { type: 'text', readonly: true, value, class: 'mono', spellcheck: 'false' });
+  if (multiline) box.value = value;
   const status = h('span', { class: 'copied', role: 'status' });
   const button = h(
     'button',

@@ -1,6 +1,12 @@
 // Japanese or English, following the browser: any ja* language first in the list → Japanese.
-import { en } from './strings-en.js';
-import { ja } from './strings-ja.js';
+import { en as enBase } from './strings-en.js';
+import { ja as jaBase } from './strings-ja.js';
+import { enScreens } from './screens-en.js';
+import { jaScreens } from './screens-ja.js';
+
+const merged = (a, b) => ({ ui: { ...a.ui, ...b.ui }, errors: { ...a.errors, ...b.errors } });
+const en = merged(enBase, enScreens);
+const ja = merged(jaBase, jaScreens);
 
 const wanted = (navigator.languages && navigator.languages[0]) || navigator.language || 'en';
 export const lang = wanted.toLowerCase().startsWith('ja') ? 'ja' : 'en';

@@ -1,8 +1,9 @@
 // Webhooks: subscribe (the secret is shown once), send a test, read the delivery log,
-// and unsubscribe.
+// enable a disabled subscription again, rotate its secret (the new one shown once), and
+// unsubscribe.
 import { api, tenantPath } from './api.js';
 import { h, field, input, table, section, busy, clear } from './dom.js';
-import { actionForm, removeButton, shownOnce } from './forms.js';
+import { actionForm, removeButton, say, shownOnce } from './forms.js';
 import { t, lang, when, errorBox, okBox } from './i18n.js';
 
 const DEFAULT_EVENTS = new Set([
@@ -92,9 +93,41 @@ function subscriptionRow(ctx, w, reload, status) {
     ),
     w.disabledReason ? h('p', { class: 'hint' }, w.disabledReason) : null,
     h('p', { class: 'hint' }, w.events.join(', ')),
-    h('div', { class: 'row' }, test, log, remove),
+    h('div', { class: 'row' }, test, log, ...actions(w, base, { out, status, reload }), remove),
     out,
   );
+}
+
+/** Enable again (for a disabled subscription) and Rotate the secret, for one row. */
+function actions(w, base, { out, status, reload }) {
+  const rotate = h('button', { type: 'button', class: 'secondary' }, t('rotateSecret'));
+  rotate.addEventListener('click', () =>
+    busy(rotate, async () => {
+      if (!window.confirm(t('confirmRotate', { url: w.url }))) return;
+      clear(out);
+      try {
+        const r = await api('POST', `${base}/rotate-secret`);
+        const once = shownOnce([t('rotated', { url: w.url }), r.secret]);
+        say(out, once);
+      } catch (err) {
+        say(out, errorBox(err));
+      }
+    }),
+  );
+  if (w.enabled) return [rotate];
+  const enable = h('button', { type: 'button' }, t('enableAgain'));
+  enable.addEventListener('click', () =>
+    busy(enable, async () => {
+      try {
+        await api('PATCH', base, { json: { enabled: true } });
+        await reload();
+        say(status, okBox(t('enabledAgain', { url: w.url })));
+      } catch (err) {
+        say(status, errorBox(err));
+      }
+    }),
+  );
+  return [enable, rotate];
 }
 
 export async function renderWebhooks(ctx) {
