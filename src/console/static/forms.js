@@ -4,6 +4,33 @@
 import { h, busy, clear, copyable } from './dom.js';
 import { t, errorBox, okBox } from './i18n.js';
 
+/**
+ * A button that shows in `out` what `load` resolves to (loaded afresh each time it opens),
+ * or hides it again; aria-expanded says which. A failure shows in `out`.
+ */
+export function disclosure(label, out, load) {
+  const button = h(
+    'button',
+    { type: 'button', class: 'secondary', 'aria-expanded': 'false' },
+    label,
+  );
+  button.addEventListener('click', () =>
+    busy(button, async () => {
+      clear(out);
+      if (button.getAttribute('aria-expanded') === 'true') {
+        return button.setAttribute('aria-expanded', 'false');
+      }
+      try {
+        out.append(await load());
+        button.setAttribute('aria-expanded', 'true');
+      } catch (err) {
+        out.append(errorBox(err));
+      }
+    }),
+  );
+  return button;
+}
+
 /** A form whose submit clears `out` and runs `action` with `button` busy; failures go to `out`. */
 export function actionForm(button, out, action, ...children) {
   return h(

@@ -2,9 +2,9 @@
 // /integrations/mautic routes). A password or client secret goes in once and is never shown
 // back: the API reads it back as "[redacted]", and this screen does not show even that.
 import { api, tenantPath } from './api.js';
-import { h, field, input, select, section, table, busy, clear } from './dom.js';
-import { actionForm, removeButton, say } from './forms.js';
-import { t, when, errorBox, okBox } from './i18n.js';
+import { h, field, input, select, section, table, clear } from './dom.js';
+import { actionForm, disclosure, removeButton, say } from './forms.js';
+import { t, when, okBox } from './i18n.js';
 
 const base = (tenantId, rest = '') => tenantPath(tenantId, `/integrations/mautic${rest}`);
 
@@ -29,23 +29,8 @@ function integrationRow(ctx, i, reload, status) {
   const c = s.credentials ?? {};
   const basic = c.type === 'basic';
   const out = h('div', { 'aria-live': 'polite' });
-  const log = h(
-    'button',
-    { type: 'button', class: 'secondary', 'aria-expanded': 'false' },
-    t('mauticFeedback'),
-  );
-  log.addEventListener('click', () =>
-    busy(log, async () => {
-      clear(out);
-      if (log.getAttribute('aria-expanded') === 'true')
-        return log.setAttribute('aria-expanded', 'false');
-      try {
-        out.append(feedbackTable(await api('GET', `${path}/deliveries?limit=50`)));
-        log.setAttribute('aria-expanded', 'true');
-      } catch (err) {
-        out.append(errorBox(err));
-      }
-    }),
+  const log = disclosure(t('mauticFeedback'), out, async () =>
+    feedbackTable(await api('GET', `${path}/deliveries?limit=50`)),
   );
   const remove = removeButton(t('remove'), {
     question: t('confirmRemoveMautic', { url: s.baseUrl }),

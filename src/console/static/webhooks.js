@@ -3,7 +3,7 @@
 // unsubscribe.
 import { api, tenantPath } from './api.js';
 import { h, field, input, table, section, busy, clear } from './dom.js';
-import { actionForm, removeButton, say, shownOnce } from './forms.js';
+import { actionForm, disclosure, removeButton, say, shownOnce } from './forms.js';
 import { t, lang, when, errorBox, okBox } from './i18n.js';
 
 const DEFAULT_EVENTS = new Set([
@@ -32,10 +32,8 @@ function subscriptionRow(ctx, w, reload, status) {
   const base = tenantPath(ctx.tenantId, `/webhooks/${encodeURIComponent(w.id)}`);
   const out = h('div', { 'aria-live': 'polite' });
   const test = h('button', { type: 'button', class: 'secondary' }, t('sendTest'));
-  const log = h(
-    'button',
-    { type: 'button', class: 'secondary', 'aria-expanded': 'false' },
-    t('deliveryLog'),
+  const log = disclosure(t('deliveryLog'), out, async () =>
+    deliveriesTable(await api('GET', `${base}/deliveries?limit=50`)),
   );
   const remove = removeButton(t('remove'), {
     question: t('confirmRemoveWebhook', { url: w.url }),
@@ -59,19 +57,6 @@ function subscriptionRow(ctx, w, reload, status) {
                   : undefined,
               ),
         );
-      } catch (err) {
-        out.append(errorBox(err));
-      }
-    }),
-  );
-  log.addEventListener('click', () =>
-    busy(log, async () => {
-      clear(out);
-      if (log.getAttribute('aria-expanded') === 'true')
-        return log.setAttribute('aria-expanded', 'false');
-      try {
-        out.append(deliveriesTable(await api('GET', `${base}/deliveries?limit=50`)));
-        log.setAttribute('aria-expanded', 'true');
       } catch (err) {
         out.append(errorBox(err));
       }
