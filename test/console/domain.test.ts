@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { startDnsServer, type DnsServer, type DnsZone } from '../helpers/dns-server';
 import { op } from '../support/relay';
 import { screenshot } from './browser';
-import { consoleFixture, openConsole, type Lang, type PageGlobals } from './console-fixture';
+import { consoleFixture, openConsole, until, type Lang, type PageGlobals } from './console-fixture';
 
 const WORDS = {
   en: { none: 'No DKIM key yet', pass: 'Pass', fail: 'Fail', rotate: 'Replace the key (rotate)' },
@@ -104,8 +104,10 @@ describe('console: DKIM key and domain readiness', { timeout: 240_000 }, () => {
         assert.equal(await fields.nth(1).inputValue(), `${lang}2`);
         await dkimForm.locator('select').selectOption('ed25519');
         await dkimForm.getByRole('button', { name: w.rotate }).click();
-        await page.waitForFunction(
-          `document.querySelector('#dkim-record input')?.value === '${lang}2._domainkey.example.com'`,
+        const recordName = page.locator('#dkim-record input').first();
+        await until(
+          async () => (await recordName.inputValue()) === `${lang}2._domainkey.example.com`,
+          'the rotated record',
         );
         const rotated = await f.app.request('GET', path, op);
         assert.equal(rotated.json.selector, `${lang}2`);

@@ -240,7 +240,7 @@ describe(
 
           await typed.fill(newName);
           await submit.click();
-          await page.waitForFunction("location.hash === '#/tenants'");
+          await page.waitForURL(/#\/tenants$/);
           const notice = page.locator('#main .success', { hasText: w.deleted });
           await notice.waitFor();
           assert.ok((await notice.textContent())?.includes(newName));

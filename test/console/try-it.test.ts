@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { screenshot } from './browser';
-import { consoleFixture, openConsole, type Lang } from './console-fixture';
+import { consoleFixture, openConsole, until, type Lang } from './console-fixture';
 
 // "日本語のお知らせ" in Shift_JIS, then half-width katakana "ｶﾅ" (single octets 0xB6 0xC5).
 const NEWS_SJIS = Buffer.from('k/qWe4zqgsyCqJJtgueCuQ==', 'base64');
@@ -69,8 +69,9 @@ describe('console "Try it" with an 8-bit Shift_JIS .eml', { timeout: 120_000 }, 
         await page
           .locator('input[type=file]')
           .setInputFiles({ name: 'sjis.eml', mimeType: 'message/rfc822', buffer: EML });
-        await page.waitForFunction(
-          "document.querySelector('#eml').value.includes('charset=Shift_JIS')",
+        await until(
+          async () => (await page.locator('#eml').inputValue()).includes('charset=Shift_JIS'),
+          'the Shift_JIS preview',
         );
         const preview = await page.locator('#eml').inputValue();
         await page.locator('form button[type=submit]').click();
