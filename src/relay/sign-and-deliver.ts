@@ -216,8 +216,8 @@ export class SignAndDeliver {
       : undefined;
     if (identity) {
       const format = m.signingMode ?? transport.signatureFormat?.(settings) ?? 'detached';
-      const prepared = raw === m.raw ? m.prepared : undefined;
-      const options = { now, cache: this.signatures, format, prepared };
+      // `raw` is m.raw: the entity Intake prepared from it, when this process kept it.
+      const options = { now, cache: this.signatures, format, prepared: m.prepared };
       return { bytes: await signMessage(raw, identity, options) };
     }
     if (m.signingPolicy === 'prefer') return { bytes: raw, unsigned: unsignedReason(m) };

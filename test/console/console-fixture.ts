@@ -118,19 +118,3 @@ export function newsletterWithSubject(subject: string | Buffer): Buffer {
     ),
   ]);
 }
-
-/**
- * Poll `check` from the test until it holds. The console's CSP (script-src 'self') forbids
- * the string predicates of page.waitForFunction, so conditions are read through locators.
- */
-export async function until(
-  check: () => Promise<boolean>,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

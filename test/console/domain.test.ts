@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startDnsServer, type DnsServer, type DnsZone } from '../helpers/dns-server';
-import { op } from '../support/relay';
+import { eventually, op } from '../support/relay';
 import { screenshot } from './browser';
-import { consoleFixture, openConsole, until, type Lang, type PageGlobals } from './console-fixture';
+import { consoleFixture, openConsole, type Lang, type PageGlobals } from './console-fixture';
 
 const WORDS = {
   en: { none: 'No DKIM key yet', pass: 'Pass', fail: 'Fail', rotate: 'Replace the key (rotate)' },
@@ -105,8 +105,11 @@ describe('console: DKIM key and domain readiness', { timeout: 240_000 }, () => {
         await dkimForm.locator('select').selectOption('ed25519');
         await dkimForm.getByRole('button', { name: w.rotate }).click();
         const recordName = page.locator('#dkim-record input').first();
-        await until(
-          async () => (await recordName.inputValue()) === `${lang}2._domainkey.example.com`,
+        // The console's CSP (script-src 'self') refuses waitForFunction's string predicates.
+        await eventually(
+          async () =>
+            (await recordName.inputValue()) === `${lang}2._domainkey.example.com` || undefined,
+          30_000,
           'the rotated record',
         );
         const rotated = await f.app.request('GET', path, op);

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { screenshot } from './browser';
-import { consoleFixture, openConsole, until, type Lang } from './console-fixture';
+import { consoleFixture, openConsole, type Lang } from './console-fixture';
+import { eventually } from '../support/relay';
 
 // "日本語のお知らせ" in Shift_JIS, then half-width katakana "ｶﾅ" (single octets 0xB6 0xC5).
 const NEWS_SJIS = Buffer.from('k/qWe4zqgsyCqJJtgueCuQ==', 'base64');
@@ -69,8 +70,10 @@ describe('console "Try it" with an 8-bit Shift_JIS .eml', { timeout: 120_000 }, 
         await page
           .locator('input[type=file]')
           .setInputFiles({ name: 'sjis.eml', mimeType: 'message/rfc822', buffer: EML });
-        await until(
-          async () => (await page.locator('#eml').inputValue()).includes('charset=Shift_JIS'),
+        await eventually(
+          async () =>
+            (await page.locator('#eml').inputValue()).includes('charset=Shift_JIS') || undefined,
+          30_000,
           'the Shift_JIS preview',
         );
         const preview = await page.locator('#eml').inputValue();
