@@ -7,9 +7,11 @@ import type { HistoryTable } from './database/history';
 import { EVENT_HISTORY } from './events/event-log';
 import { WEBHOOK_HISTORY } from './webhooks/subscriptions';
 import { FEEDBACK_HISTORY } from './integrations/feedback-sink';
+import { REFUSAL_HISTORY } from './relay/refusal-log';
 
 export const HISTORY: readonly HistoryTable[] = [
   ...EVENT_HISTORY,
   WEBHOOK_HISTORY,
   FEEDBACK_HISTORY,
+  REFUSAL_HISTORY,
 ];

@@ -83,6 +83,7 @@ const TABLE_OWNERS: Record<string, string> = {
   certificates: 'src/certificates',
   messages: 'src/relay',
   message_attempts: 'src/relay',
+  refusals: 'src/relay',
   delivery_settings: 'src/relay',
   events: 'src/events',
   event_deliveries: 'src/events',

@@ -31,6 +31,24 @@ export class ListmonkPostbackController {
       throw new RelayError('unauthorized', 'the postback was not authenticated');
     }
     const settings = integration.settings as ListmonkSettings;
+    try {
+      return { accepted: await this.handOver(integration, settings, body, req.ip) };
+    } catch (e) {
+      // accept() recorded its own refusals; this records a payload that did not parse.
+      this.intake.refused(
+        { tenantId: integration.tenantId, source: 'listmonk', remoteAddress: req.ip },
+        e,
+      );
+      throw e;
+    }
+  }
+
+  private async handOver(
+    integration: NonNullable<ReturnType<typeof inboundIntegration>>,
+    settings: ListmonkSettings,
+    body: unknown,
+    remoteAddress: string | undefined,
+  ) {
     const postback = parsePostback(body);
     const accepted = [];
     for (const recipient of postback.recipients) {
@@ -41,6 +59,7 @@ export class ListmonkPostbackController {
         raw: m.raw,
         source: 'listmonk',
         idempotencyKey: m.idempotencyKey,
+        remoteAddress,
         meta: {
           [PLATFORM_META]: 'listmonk',
           integrationId: integration.id,
@@ -50,6 +69,6 @@ export class ListmonkPostbackController {
       });
       accepted.push({ email: m.recipient.email, messageId: a.messageId, duplicate: a.duplicate });
     }
-    return { accepted };
+    return accepted;
   }
 }

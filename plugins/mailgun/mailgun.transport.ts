@@ -11,9 +11,14 @@ import {
   type DeliveryTransport,
   type EgressPolicy,
   type Envelope,
+  type SettingsFieldDeclaration,
 } from '../../src/plugin/contract';
 import { RegionalApiTransport, type ApiAnswer } from '../../src/plugin/http-api';
-import { apiRootOf, ProviderApiSettings } from '../../src/plugin/provider-settings';
+import {
+  apiRootOf,
+  ProviderApiSettings,
+  providerApiFields,
+} from '../../src/plugin/provider-settings';
 import { oneLine } from '../../src/plugin/smtp-client';
 
 export const MAILGUN_API_ROOTS = {
@@ -71,6 +76,20 @@ export class MailgunTransport
   readonly id = 'mailgun';
   readonly settings = MailgunDeliverySettings;
   readonly secretFields = ['apiKey'];
+  readonly fields: readonly SettingsFieldDeclaration[] = [
+    ...providerApiFields(
+      'Mailgun',
+      'The private API key (Account → API security), not a sending key of another domain.',
+    ),
+    {
+      name: 'domain',
+      label: 'Sending domain',
+      type: 'text',
+      required: true,
+      help: 'The domain as Mailgun lists it under Sending → Domains.',
+      placeholder: 'mg.example.com',
+    },
+  ];
 
   constructor(
     egress: EgressPolicy,

@@ -5,8 +5,11 @@
  * stream to send through.
  */
 import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import type { DeliveryError } from '../../src/plugin/contract';
-import { ProviderSmtpEndpoint } from '../../src/plugin/provider-settings';
+import type { DeliveryError, SettingsFieldDeclaration } from '../../src/plugin/contract';
+import {
+  ProviderSmtpEndpoint,
+  providerSmtpEndpointFields,
+} from '../../src/plugin/provider-settings';
 import {
   providerSmtpConnection,
   smtpDeliveryError,
@@ -69,6 +72,23 @@ export class PostmarkTransport extends SmtpRelayTransport<PostmarkDeliverySettin
   readonly id = 'postmark';
   readonly settings = PostmarkDeliverySettings;
   readonly secretFields = ['serverToken'];
+  readonly fields: readonly SettingsFieldDeclaration[] = [
+    {
+      name: 'serverToken',
+      label: 'Server API token',
+      type: 'secret',
+      required: true,
+      help: "The server's API token (Servers → your server → API Tokens), not the Account token; SMTP must be enabled for the server.",
+    },
+    {
+      name: 'messageStream',
+      label: 'Message stream',
+      type: 'text',
+      help: 'The stream ID, e.g. broadcast for newsletters. Empty: the default transactional stream.',
+      placeholder: 'broadcast',
+    },
+    ...providerSmtpEndpointFields('Postmark'),
+  ];
   /** A relay host other than the provider's is the operator's to set (a proxy, a test host). */
   readonly operatorFields = ['host', 'port', 'rejectUnauthorized'];
   /** Postmark's own relays (the broadcast one for broadcast streams) and ports. */

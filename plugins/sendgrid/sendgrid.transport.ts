@@ -7,8 +7,11 @@
  * default.
  */
 import { IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import type { DeliveryError } from '../../src/plugin/contract';
-import { ProviderSmtpEndpoint } from '../../src/plugin/provider-settings';
+import type { DeliveryError, SettingsFieldDeclaration } from '../../src/plugin/contract';
+import {
+  ProviderSmtpEndpoint,
+  providerSmtpEndpointFields,
+} from '../../src/plugin/provider-settings';
 import {
   providerSmtpConnection,
   smtpDeliveryError,
@@ -92,6 +95,24 @@ export class SendgridTransport extends SmtpRelayTransport<SendgridDeliverySettin
   readonly id = 'sendgrid';
   readonly settings = SendgridDeliverySettings;
   readonly secretFields = ['apiKey'];
+  readonly fields: readonly SettingsFieldDeclaration[] = [
+    {
+      name: 'apiKey',
+      label: 'API key',
+      type: 'secret',
+      required: true,
+      help: 'A key with the Mail Send permission (Settings → API Keys); the SMTP username is apikey.',
+      placeholder: 'SG.…',
+    },
+    {
+      name: 'signatureFormat',
+      label: 'Signature format',
+      type: 'choice',
+      choices: SIGNATURE_FORMATS,
+      help: "opaque survives SendGrid's re-wrapping of long lines; detached shows in every reader.",
+    },
+    ...providerSmtpEndpointFields('SendGrid'),
+  ];
   /** A relay host other than the provider's is the operator's to set (a proxy, a test host). */
   readonly operatorFields = ['host', 'port', 'rejectUnauthorized'];
   /** SendGrid's own relay and ports. */

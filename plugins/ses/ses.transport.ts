@@ -19,6 +19,7 @@ import {
   type DeliveryTransport,
   type EgressPolicy,
   type Envelope,
+  type SettingsFieldDeclaration,
 } from '../../src/plugin/contract';
 import { guardedAgent } from '../../src/plugin/http-api';
 import { sesDeliveryError } from './ses-errors';
@@ -65,6 +66,44 @@ export class SesTransport implements DeliveryTransport<SesDeliverySettings> {
   readonly id = 'ses';
   readonly settings = SesDeliverySettings;
   readonly secretFields = ['secretAccessKey'];
+  readonly fields: readonly SettingsFieldDeclaration[] = [
+    {
+      name: 'region',
+      label: 'Region',
+      type: 'text',
+      required: true,
+      help: 'The SES region where the sending identities are verified.',
+      placeholder: 'ap-northeast-1',
+    },
+    {
+      name: 'accessKeyId',
+      label: 'Access key ID',
+      type: 'text',
+      required: true,
+      help: 'An IAM access key allowed ses:SendEmail (IAM → Users → Security credentials).',
+      placeholder: 'AKIA…',
+    },
+    {
+      name: 'secretAccessKey',
+      label: 'Secret access key',
+      type: 'secret',
+      required: true,
+      help: 'Shown once by IAM when the key is made; kept encrypted here.',
+    },
+    {
+      name: 'configurationSet',
+      label: 'Configuration set',
+      type: 'text',
+      help: "A set without open and click tracking (SES → Configuration sets). Empty: the account's default.",
+    },
+    {
+      name: 'endpoint',
+      label: 'Endpoint',
+      type: 'url',
+      help: "Another endpoint than SES's public one (a VPC interface endpoint). Usually empty.",
+      placeholder: 'https://',
+    },
+  ];
   /** Another endpoint than SES's public one is the operator's to set. */
   readonly operatorFields = ['endpoint'];
   readonly destinationFields = [

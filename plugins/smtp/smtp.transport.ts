@@ -15,6 +15,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { SmtpRelayTransport, type SmtpConnection } from '../../src/plugin/smtp-client';
+import type { SettingsFieldDeclaration } from '../../src/plugin/contract';
 
 export class SmtpAuthSettings {
   @IsString()
@@ -72,6 +73,62 @@ export class SmtpTransport extends SmtpRelayTransport<SmtpDeliverySettings> {
   readonly id = 'smtp';
   readonly settings = SmtpDeliverySettings;
   readonly secretFields = ['auth.pass'];
+  readonly fields: readonly SettingsFieldDeclaration[] = [
+    {
+      name: 'host',
+      label: 'SMTP host',
+      type: 'text',
+      required: true,
+      help: "The upstream's host name or IP address, as the platform's own SMTP settings name it.",
+      placeholder: 'smtp.example.com',
+    },
+    {
+      name: 'port',
+      label: 'Port',
+      type: 'integer',
+      min: 1,
+      max: 65535,
+      help: '587 with STARTTLS, 465 with TLS from the start, 25 between servers.',
+    },
+    {
+      name: 'secure',
+      label: 'TLS from the start',
+      type: 'boolean',
+      help: 'On for port 465 (implicit TLS); off for STARTTLS.',
+    },
+    {
+      name: 'requireTLS',
+      label: 'Require STARTTLS',
+      type: 'boolean',
+      help: 'Send nothing unless the upstream offers STARTTLS.',
+    },
+    {
+      name: 'rejectUnauthorized',
+      label: "Check the server's TLS certificate",
+      type: 'boolean',
+      help: 'Leave on; off only for a private test host.',
+    },
+    {
+      name: 'maxConnections',
+      label: 'Connections at most',
+      type: 'integer',
+      min: 1,
+      max: 50,
+      help: 'Pooled connections to this upstream, per worker process.',
+    },
+    {
+      name: 'auth.user',
+      label: 'Username',
+      type: 'text',
+      help: 'The SMTP AUTH login; empty when the upstream takes mail without one.',
+    },
+    {
+      name: 'auth.pass',
+      label: 'Password',
+      type: 'secret',
+      help: 'Kept encrypted; never shown again.',
+    },
+  ];
   readonly destinationFields = [
     { path: 'host', destination: 'smtp-upstream', kind: 'host' },
   ] as const;

@@ -32,6 +32,15 @@ export function replyFor(e: unknown): Error {
   );
 }
 
+/** The SMTP envelope of a session: MAIL FROM (empty for <>) and every accepted RCPT TO. */
+function envelopeOf(session: SMTPServerSession): { from: string; to: string[] } {
+  const mailFrom = session.envelope.mailFrom;
+  return {
+    from: mailFrom ? mailFrom.address : '',
+    to: session.envelope.rcptTo.map((r) => r.address),
+  };
+}
+
 export function isLoopback(address: string | undefined): boolean {
   if (!address) return false;
   const a = address.replace(/^::ffff:/i, '');
@@ -123,9 +132,20 @@ export class SubmissionServer {
         stream.on('error', () => undefined); // the client left mid-DATA: nothing is stored
         stream.on('end', () => {
           if (stream.sizeExceeded) {
-            done(
-              smtpReply(552, '5.3.4', `[too_large] the limit is ${this.o.maxMessageBytes} bytes`),
+            const limit = this.o.maxMessageBytes;
+            const head = Buffer.concat(chunks);
+            this.o.intake.refused(
+              {
+                tenantId: String(session.user),
+                source: 'smtp',
+                envelope: envelopeOf(session),
+                raw: head,
+                size: stream.byteLength ?? head.length,
+                remoteAddress: session.remoteAddress,
+              },
+              new RelayError('too_large', `the message is larger than the limit of ${limit} bytes`),
             );
+            done(smtpReply(552, '5.3.4', `[too_large] the limit is ${limit} bytes`));
             return;
           }
           this.submit(Buffer.concat(chunks), session).then(
@@ -176,15 +196,12 @@ export class SubmissionServer {
   }
 
   private async submit(raw: Buffer, session: SMTPServerSession): Promise<string> {
-    const mailFrom = session.envelope.mailFrom;
     const accepted = await this.o.intake.accept({
       tenantId: String(session.user),
-      envelope: {
-        from: mailFrom ? mailFrom.address : '',
-        to: session.envelope.rcptTo.map((r) => r.address),
-      },
+      envelope: envelopeOf(session),
       raw,
       source: 'smtp',
+      remoteAddress: session.remoteAddress,
     });
     // Split by the tenant's per-domain rules: every message id, the first one first.
     return accepted.messageIds.join(', ');

@@ -11,9 +11,14 @@ import {
   type DeliveryTransport,
   type EgressPolicy,
   type Envelope,
+  type SettingsFieldDeclaration,
 } from '../../src/plugin/contract';
 import { RegionalApiTransport, type ApiAnswer } from '../../src/plugin/http-api';
-import { apiRootOf, ProviderApiSettings } from '../../src/plugin/provider-settings';
+import {
+  apiRootOf,
+  ProviderApiSettings,
+  providerApiFields,
+} from '../../src/plugin/provider-settings';
 import { oneLine } from '../../src/plugin/smtp-client';
 import { readHeader, valuesOf } from '../../src/plugin/header-reader';
 
@@ -138,6 +143,25 @@ export class SparkPostTransport
   readonly id = 'sparkpost';
   readonly settings = SparkPostDeliverySettings;
   readonly secretFields = ['apiKey'];
+  readonly fields: readonly SettingsFieldDeclaration[] = [
+    ...providerApiFields(
+      'SparkPost',
+      'A key with Transmissions: Read/Write (and Account: Read-only for the check), from Configuration → API Keys.',
+    ),
+    {
+      name: 'useEnvelopeSender',
+      label: 'Use the envelope sender as return path',
+      type: 'boolean',
+      help: 'Its domain must be a verified bounce domain at SparkPost; off leaves the return path to SparkPost.',
+    },
+    {
+      name: 'signatureFormat',
+      label: 'Signature format',
+      type: 'choice',
+      choices: ['detached', 'opaque'],
+      help: "detached (multipart/signed) is read everywhere; opaque is out of reach of SparkPost's substitution.",
+    },
+  ];
 
   constructor(
     egress: EgressPolicy,

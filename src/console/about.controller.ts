@@ -34,6 +34,8 @@ export class AboutController {
       publicUrl: publicUrl(this.env),
       smtp: this.smtp,
       transports: this.transports.ids(),
+      /** Each transport's settings fields, for the console's forms. */
+      transportFields: this.transports.fields(),
       webhookEvents: EVENT_TYPES,
     };
   }

@@ -26,6 +26,11 @@ export class Metrics {
     labelNames: ['source', 'outcome'] as const,
     registers: [this.registry],
   });
+  readonly refusalsUnrecorded = new Counter({
+    name: 'smime_relay_refusals_unrecorded_total',
+    help: 'Intake refusals that could not be written to the refusal log (database down, or too many at once)',
+    registers: [this.registry],
+  });
   readonly attempts = new Counter({
     name: 'smime_relay_delivery_attempts_total',
     help: 'Delivery attempts, by outcome (delivered, sent_unsigned, retry, failed)',

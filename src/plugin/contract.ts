@@ -5,6 +5,7 @@
  */
 
 import type { Destination, EgressPolicy } from '../egress/egress-policy';
+import { getPath } from '../common/settings-fields';
 
 export interface Envelope {
   /** MAIL FROM (the bounce address); may be empty for a null sender. */
@@ -25,6 +26,20 @@ export interface RelayMessage {
   idempotencyKey?: string;
   /** Adapter data kept with the message, for feedback (campaign and subscriber ids, …). */
   meta?: Record<string, string>;
+  /** The sender's network address (SMTP submission), kept with a refusal. */
+  remoteAddress?: string;
+}
+
+/** A hand-off the relay refused, as an adapter knows it; every field but `source` optional. */
+export interface Refusal {
+  tenantId?: string;
+  source: string;
+  envelope?: Envelope;
+  /** The message as far as it arrived: its header is read for From, Subject and Message-ID. */
+  raw?: Buffer;
+  /** Its size, when it was not kept (a message over the size limit). */
+  size?: number;
+  remoteAddress?: string;
 }
 
 export interface Accepted {
@@ -42,7 +57,14 @@ export interface Accepted {
 
 /** Checks a message and commits it to the spool; throws a RelayError when it refuses. */
 export interface Intake {
+  /** Accept a message, or throw the refusal (which is then recorded with the tenant's refusals). */
   accept(message: RelayMessage): Promise<Accepted>;
+  /**
+   * Record a refusal an adapter made itself (a message over the size limit, a postback that
+   * does not parse), so it shows with the tenant's refusals. A refusal accept() threw is
+   * recorded already: reporting that same error again adds nothing.
+   */
+  refused(refusal: Refusal, error: unknown): void;
 }
 export const INTAKE = Symbol('Intake');
 
@@ -59,11 +81,47 @@ export interface DeliveryResult {
   response?: string;
 }
 
+/**
+ * One field of a transport's settings as a form shows it. The core adds what it knows from
+ * the transport (secret, operator-only, the default, the values a tenant may choose) and
+ * GET /v1/about publishes the result, so the console draws every transport's form.
+ */
+export interface SettingsFieldDeclaration {
+  /** The JSON path in the settings object: "host", "auth.pass". */
+  name: string;
+  /** A short English label (the console has its own words for other languages). */
+  label: string;
+  /** How it is entered: `secret` is a password box, `choice` one of `choices`. */
+  type: 'text' | 'secret' | 'integer' | 'boolean' | 'choice' | 'url';
+  /** The settings are refused without it (a field with a default is never required). */
+  required?: boolean;
+  /** One or two sentences: what it is and where the provider's screens show it. */
+  help: string;
+  choices?: readonly (string | number)[];
+  min?: number;
+  max?: number;
+  /** An example value, shown greyed in an empty box. */
+  placeholder?: string;
+}
+
+/** A declared field as GET /v1/about publishes it. */
+export interface SettingsField extends SettingsFieldDeclaration {
+  required: boolean;
+  /** Encrypted at rest and "[redacted]" on read (the transport's secretFields). */
+  secret: boolean;
+  /** Only the operator may set it (operatorFields), except for `tenantChoices`. */
+  operatorOnly: boolean;
+  tenantChoices?: readonly unknown[];
+  default?: unknown;
+}
+
 /** One per outbound provider. Errors it throws are classified by the core. */
 export interface DeliveryTransport<S extends object = object> {
   /** 'smtp', 'ses', 'mailgun', … */
   readonly id: string;
   readonly settings: new () => S;
+  /** Every field of `settings`, in the order a form shows them. */
+  readonly fields: readonly SettingsFieldDeclaration[];
   /**
    * Dotted paths of settings only the operator may set (an API root other than the
    * provider's documented ones, a proxy host): a tenant's PUT may not change them.
@@ -145,6 +203,28 @@ export class TransportRegistry {
 
   ids(): string[] {
     return [...this.transports.keys()].sort();
+  }
+
+  /** Each transport's fields as a form needs them, by transport id. */
+  fields(): Record<string, SettingsField[]> {
+    const out: Record<string, SettingsField[]> = {};
+    for (const id of this.ids()) {
+      const t = this.transports.get(id)!;
+      const defaults = new t.settings() as Record<string, unknown>;
+      out[id] = t.fields.map((f) => {
+        const d = getPath(defaults, f.name);
+        const tenantChoices = t.tenantValues?.[f.name];
+        return {
+          ...f,
+          required: f.required ?? false,
+          secret: t.secretFields.includes(f.name),
+          operatorOnly: t.operatorFields?.includes(f.name) ?? false,
+          ...(tenantChoices ? { tenantChoices } : {}),
+          ...(d !== undefined ? { default: d } : {}),
+        };
+      });
+    }
+    return out;
   }
 
   all(): DeliveryTransport[] {

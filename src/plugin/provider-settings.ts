@@ -17,6 +17,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+import type { SettingsFieldDeclaration } from './contract';
 
 /**
  * Where a provider's SMTP relay listens, for proxies and tests: a subclass sets the
@@ -69,4 +70,51 @@ export function apiRootOf(
   roots: Record<'us' | 'eu', string>,
 ): string {
   return (s.baseUrl ?? roots[s.region ?? 'us']).replace(/\/+$/, '');
+}
+
+/** The form fields of ProviderSmtpEndpoint: only the operator changes them from the provider's. */
+export function providerSmtpEndpointFields(provider: string): SettingsFieldDeclaration[] {
+  return [
+    {
+      name: 'host',
+      label: 'SMTP host',
+      type: 'text',
+      help: `${provider}'s SMTP relay. Another host (a proxy) is the operator's to set.`,
+    },
+    {
+      name: 'port',
+      label: 'Port',
+      type: 'integer',
+      min: 1,
+      max: 65535,
+      help: 'STARTTLS on 587 (or 25, 2525).',
+    },
+    {
+      name: 'rejectUnauthorized',
+      label: "Check the server's TLS certificate",
+      type: 'boolean',
+      help: 'Leave on; off only for a private test host.',
+    },
+  ];
+}
+
+/** The form fields of ProviderApiSettings, with the provider's words for its API key. */
+export function providerApiFields(provider: string, keyHelp: string): SettingsFieldDeclaration[] {
+  return [
+    { name: 'apiKey', label: 'API key', type: 'secret', required: true, help: keyHelp },
+    {
+      name: 'region',
+      label: 'Region',
+      type: 'choice',
+      choices: ['us', 'eu'],
+      help: `Where the ${provider} account lives: us or eu.`,
+    },
+    {
+      name: 'baseUrl',
+      label: 'API root URL',
+      type: 'url',
+      help: "Another API root than the region's (a proxy, an enterprise endpoint). Usually empty.",
+      placeholder: 'https://',
+    },
+  ];
 }

@@ -13,6 +13,7 @@ import {
   type DeliveryTransport,
   type EgressPolicy,
   type Envelope,
+  type SettingsFieldDeclaration,
 } from './contract';
 import { EgressRefused } from '../egress/egress-guard';
 
@@ -175,6 +176,7 @@ export abstract class SmtpRelayTransport<S extends object> implements DeliveryTr
   abstract readonly id: string;
   abstract readonly settings: new () => S;
   abstract readonly secretFields: readonly string[];
+  abstract readonly fields: readonly SettingsFieldDeclaration[];
   private readonly client: PooledSmtpClient;
 
   constructor(egress: EgressPolicy) {

@@ -26,6 +26,7 @@ import {
   type HeaderLookup,
   type Intake as IntakeContract,
   type RelayMessage,
+  type Refusal,
 } from '../plugin/contract';
 import { fieldValueOf, readHeader, type HeaderRead } from '../plugin/header-reader';
 import { RelayError } from '../plugin/relay-error';
@@ -40,6 +41,8 @@ import { certificateSql } from '../certificates/certificates.repository';
 import { tenantSql } from '../tenants/tenants.repository';
 import { groupRecipients, type RecipientRule } from '../tenants/recipient-policy';
 import { TenantChanges } from '../tenants/tenant-changes';
+import { RefusalLog } from './refusal-log';
+import { decodeEncodedWords } from './encoded-words';
 
 /**
  * How long Intake reuses what it read of a tenant for a From address: a campaign's messages
@@ -83,6 +86,7 @@ export class Intake implements IntakeContract, OnModuleDestroy {
     private readonly metrics: Metrics,
     private readonly bodies: RecentBodies,
     private readonly platforms: PlatformRegistry,
+    private readonly refusals: RefusalLog,
     changes: TenantChanges,
   ) {
     this.unsubscribe = changes.subscribe((tenantId) => {
@@ -103,8 +107,13 @@ export class Intake implements IntakeContract, OnModuleDestroy {
     } catch (e) {
       const code = e instanceof RelayError ? e.code : 'internal_error';
       this.metrics.intake.inc({ source: message.source, outcome: code });
+      this.refusals.record(message, e);
       throw e;
     }
+  }
+
+  refused(refusal: Refusal, error: unknown): void {
+    this.refusals.record(refusal, error);
   }
 
   private async check(message: RelayMessage): Promise<Accepted> {
@@ -146,6 +155,11 @@ export class Intake implements IntakeContract, OnModuleDestroy {
     const meta = message.meta?.[PLATFORM_META]
       ? message.meta
       : { ...message.meta, ...this.platforms.recognise(fields) };
+    const subject = fields('subject')?.slice(0, 300);
+    // Decoded once here, so a search finds a Japanese subject by its words; NULL when the
+    // subject has no encoded-words and reads as written.
+    const subjectText = subject?.includes('=?') ? decodeEncodedWords(subject) : undefined;
+    const messageIdHeader = fields('message-id')?.trim().slice(0, 998);
     const accepted: { id: string; duplicate: boolean }[] = [];
     for (const group of groups) {
       // A split hand-off keeps one idempotency key per part, so a retry finds each again.
@@ -158,7 +172,9 @@ export class Intake implements IntakeContract, OnModuleDestroy {
         source: message.source,
         envelope: { from: message.envelope.from, to: group.to },
         fromAddress: from,
-        subject: fields('subject')?.slice(0, 300),
+        subject,
+        subjectText: subjectText !== subject ? subjectText : undefined,
+        messageIdHeader,
         raw,
         unsignedAllowed: unsigned,
         signingMode: group.signing,

@@ -16,6 +16,7 @@ const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : 
 const SUMMARY = `id, source, state, envelope_from, envelope_to, from_address, subject, size,
   attempts, next_attempt_at, last_error_code, last_error_message, provider_message_id,
   unsigned_allowed, signing_mode, created_at, updated_at, finished_at, raw IS NOT NULL AS body_kept,
+  subject_text, message_id_header,
   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
 
 function summary(r: Record<string, never>) {
@@ -27,7 +28,7 @@ function summary(r: Record<string, never>) {
     envelope: { from: r.envelope_from, to: r.envelope_to },
     from: r.from_address,
     /** For display: RFC 2047 encoded-words decoded (subjectRaw: as the message has it). */
-    subject: r.subject === null ? null : decodeEncodedWords(r.subject),
+    subject: r.subject === null ? null : (r.subject_text ?? decodeEncodedWords(r.subject)),
     subjectRaw: r.subject,
     size: r.size,
     attempts: r.attempts,
@@ -36,6 +37,8 @@ function summary(r: Record<string, never>) {
       ? { code: r.last_error_code, message: r.last_error_message }
       : null,
     providerMessageId: r.provider_message_id,
+    /** The Message-ID header field as the message has it (null for messages stored before it was kept). */
+    messageIdHeader: r.message_id_header,
     /** The signing a per-domain rule of the tenant chose; null: the default. */
     recipientSigning: r.signing_mode,
     /** Why a sent_unsigned message went out unsigned (never a failure). */
@@ -51,6 +54,26 @@ function summary(r: Record<string, never>) {
     finishedAt: iso(r.finished_at),
   };
 }
+
+/** What a page of messages is narrowed to; every field is optional but the page size. */
+export interface MessageSearch {
+  state?: MessageState;
+  limit: number;
+  cursor?: string;
+  /** Accepted at or after. */
+  since?: Date;
+  /** Accepted before. */
+  until?: Date;
+  /** Part of a recipient's address, any case. */
+  recipient?: string;
+  /** Part of the subject as a reader sees it (encoded-words decoded), any case. */
+  subject?: string;
+  /** The Message-ID header field, with or without its angle brackets. */
+  messageId?: string;
+}
+
+/** `text` for a LIKE pattern: its own %, _ and \\ match themselves. */
+export const likeEscaped = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export const encodeCursor = (createdAt: string, id: string): string =>
   Buffer.from(`${createdAt}|${id}`, 'utf8').toString('base64url');
@@ -138,14 +161,30 @@ export async function metaOf(
 export class MessageLog {
   constructor(@Inject(DATABASE) private readonly db: Database) {}
 
-  async list(tenantId: string, q: { state?: MessageState; limit: number; cursor?: string }) {
+  async list(tenantId: string, q: MessageSearch) {
     const after = q.cursor ? decodeCursor(q.cursor) : undefined;
     const rows = await this.db.session.query<Record<string, never>>(
       `SELECT ${SUMMARY} FROM messages
        WHERE tenant_id = $1 AND ($2::text IS NULL OR state = $2)
          AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
+         AND ($6::timestamptz IS NULL OR created_at >= $6)
+         AND ($7::timestamptz IS NULL OR created_at < $7)
+         AND ($8::text IS NULL OR array_to_string(envelope_to, ' ') ILIKE $8)
+         AND ($9::text IS NULL OR COALESCE(subject_text, subject) ILIKE $9)
+         AND ($10::text IS NULL OR message_id_header = $10 OR message_id_header = '<' || $10 || '>')
        ORDER BY created_at DESC, id DESC LIMIT $5`,
-      [tenantId, q.state ?? null, after?.at ?? null, after?.id ?? null, q.limit + 1],
+      [
+        tenantId,
+        q.state ?? null,
+        after?.at ?? null,
+        after?.id ?? null,
+        q.limit + 1,
+        q.since ?? null,
+        q.until ?? null,
+        q.recipient ? `%${likeEscaped(q.recipient)}%` : null,
+        q.subject ? `%${likeEscaped(q.subject)}%` : null,
+        q.messageId ? q.messageId.trim().replace(/^<(.*)>$/, '$1') : null,
+      ],
     );
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];

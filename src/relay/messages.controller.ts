@@ -14,7 +14,7 @@ import {
 } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { BearerGuard, Caller, type Principal } from '../common/auth';
 import { TenantsRepository } from '../tenants/tenants.repository';
 import { RelayError } from '../plugin/relay-error';
@@ -40,7 +40,41 @@ export class ListMessagesQuery {
   @IsOptional()
   @IsString()
   cursor?: string;
+
+  @ApiPropertyOptional({ description: 'Accepted at or after this time (ISO 8601)' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  since?: string;
+
+  @ApiPropertyOptional({ description: 'Accepted before this time (ISO 8601)' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  until?: string;
+
+  @ApiPropertyOptional({ description: "Part of a recipient's address, any case" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(320)
+  recipient?: string;
+
+  @ApiPropertyOptional({
+    description: 'Part of the subject as shown (encoded-words decoded), any case',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(300)
+  subject?: string;
+
+  @ApiPropertyOptional({ description: 'The Message-ID header field, with or without <>' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(998)
+  messageId?: string;
 }
+
+/** An ISO 8601 query value as a Date (validated already). */
+export const dateOf = (v: string | undefined): Date | undefined =>
+  v === undefined ? undefined : new Date(v);
 
 @Controller('v1/tenants/:tenantId/messages')
 @UseGuards(BearerGuard, TenantScope)
@@ -58,10 +92,20 @@ export class MessagesController {
     @Param('tenantId') tenantId: string,
     @Query() query: ListMessagesQuery,
   ) {
+    const since = dateOf(query.since);
+    const until = dateOf(query.until);
+    if (since && until && since >= until) {
+      throw new RelayError('invalid_request', 'since must be earlier than until');
+    }
     return this.log.list(tenantId, {
       state: query.status,
       limit: query.limit ?? 50,
       cursor: query.cursor,
+      since,
+      until,
+      recipient: query.recipient?.trim() || undefined,
+      subject: query.subject?.trim() || undefined,
+      messageId: query.messageId?.trim() || undefined,
     });
   }
 

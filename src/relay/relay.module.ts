@@ -21,6 +21,9 @@ import {
 import { Spool } from './spool';
 import { cappedBackoff, RELAY_QUEUE, RelayQueue } from './relay-queue';
 import { Intake } from './intake';
+import { RefusalLog } from './refusal-log';
+import { MessageStatsReader } from './message-stats';
+import { ActivityController, TenantActivityController } from './activity.controller';
 import { DeliverySettings } from './delivery-settings';
 import { DeliverySettingsController } from './delivery-settings.controller';
 import { MessageLog } from './message-log';
@@ -68,13 +71,20 @@ export class RelayModule {
         DkimModule,
         UnsubscribeModule,
       ],
-      controllers: [DeliverySettingsController, MessagesController],
+      controllers: [
+        DeliverySettingsController,
+        MessagesController,
+        TenantActivityController,
+        ActivityController,
+      ],
       providers: [
         TransportRegistry,
         PlatformRegistry,
         Spool,
         RelayQueue,
         Intake,
+        RefusalLog,
+        MessageStatsReader,
         { provide: INTAKE, useExisting: Intake },
         { provide: SUBMISSION_CREDENTIALS, useExisting: SmtpCredentials },
         DeliverySettings,
@@ -90,6 +100,7 @@ export class RelayModule {
         PlatformRegistry,
         Spool,
         RelayQueue,
+        RefusalLog,
       ],
     };
   }

@@ -32,6 +32,10 @@ export interface NewMessage {
   envelope: Envelope;
   fromAddress: string;
   subject?: string;
+  /** The subject with RFC 2047 words decoded, when that differs from `subject`. */
+  subjectText?: string;
+  /** The Message-ID header field, for search. */
+  messageIdHeader?: string;
   raw: Buffer;
   unsignedAllowed: boolean;
   /** The signing a per-domain rule chose for these recipients; null: the default. */
@@ -107,8 +111,9 @@ export class Spool {
     const id = randomUUID();
     const rows = await this.db.session.query<{ id: string }>(
       `INSERT INTO messages (id, tenant_id, source, envelope_from, envelope_to, from_address,
-         subject, size, raw, unsigned_allowed, state, idempotency_key, meta, signing_mode)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', $11, $12, $13)
+         subject, size, raw, unsigned_allowed, state, idempotency_key, meta, signing_mode,
+         subject_text, message_id_header)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', $11, $12, $13, $14, $15)
        ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id`,
       [
         id,
@@ -124,6 +129,8 @@ export class Spool {
         m.idempotencyKey ?? null,
         JSON.stringify(m.meta ?? {}),
         m.signingMode ?? null,
+        m.subjectText ?? null,
+        m.messageIdHeader ?? null,
       ],
       'relay_insert_message',
     );

@@ -29,6 +29,8 @@ export const tenantSql = {
     `(SELECT t.signing_policy FROM tenants t WHERE t.id = ${tenant})`,
   recipientRules: (tenant: string): string =>
     `(SELECT t.recipient_rules FROM tenants t WHERE t.id = ${tenant})`,
+  /** The tenant's id if it exists, else NULL (a reference that must not dangle). */
+  existingId: (tenant: string): string => `(SELECT t.id FROM tenants t WHERE t.id = ${tenant})`,
 };
 
 @Injectable()

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { simpleParser } from 'mailparser';
 import { startApp, type TestApp } from '../support/app';
 import { startSink, type SmtpSink } from '../helpers/smtp-sink';
-import { op, setupTenant, type RelayTenant } from '../support/relay';
+import { eventually, op, setupTenant, type RelayTenant } from '../support/relay';
 import { createTestPki, type TestPki } from '../helpers/pki';
 import { verifyWithOpenssl } from '../helpers/openssl';
 import { postback, subscriber } from './listmonk-payloads';
@@ -239,5 +239,29 @@ describe('listmonk postback: refused before anything is spooled', () => {
     assert.equal(r.status, 422, r.text);
     assert.equal(r.json.error.code, 'from_mismatch');
     assert.equal(await rows(), before);
+  });
+
+  test('each refusal is recorded with its code and the HTTP status listmonk got', async () => {
+    const page = await eventually(
+      async () => {
+        const r = await app.request('GET', `/v1/tenants/${tenant.id}/refusals?limit=200`, op);
+        assert.equal(r.status, 200, r.text);
+        const listmonk = r.json.items.filter((x: { source: string }) => x.source === 'listmonk');
+        return listmonk.length >= 8 ? listmonk : undefined;
+      },
+      10_000,
+      'the postback refusals to be recorded',
+    );
+    const codes = page.map((x: { code: string; reply: string }) => `${x.code} ${x.reply}`);
+    // The seven malformed payloads (a body that is not JSON at all never reaches the
+    // postback: the HTTP layer refuses it) and the From no certificate names.
+    assert.equal(codes.filter((c: string) => c === 'invalid_request 400').length, 7, codes.join());
+    const mismatch = page.find((x: { code: string }) => x.code === 'from_mismatch');
+    assert.ok(mismatch, codes.join());
+    assert.equal(mismatch.reply, '422');
+    assert.equal(mismatch.from, 'marketing@example.org');
+    assert.deepEqual(mismatch.envelope.to, ['a@example.net']);
+    assert.equal(mismatch.tenantId, tenant.id);
+    assert.match(mismatch.message, /marketing@example\.org/);
   });
 });
