@@ -11,6 +11,9 @@ import { CertificatesRepository } from '../certificates/certificates.repository'
 import { TenantsRepository } from '../tenants/tenants.repository';
 
 export const EXPIRY_WINDOW_DAYS = 30;
+/** The certificate timeline shows every active certificate, soonest first, up to this many. */
+const TIMELINE_MAX = 500;
+const FAR_FUTURE = new Date('9999-12-31T00:00:00Z');
 
 export interface ExpiringCertificate {
   id: string;
@@ -24,6 +27,8 @@ export interface Overview {
   messages: Record<MessageState, number>;
   expiringCertificates: ExpiringCertificate[];
   expiryWindowDays: number;
+  /** Active certificates, soonest to stop working first (at most 500). */
+  certificateTimeline: ExpiringCertificate[];
 }
 
 @Injectable()
@@ -36,19 +41,23 @@ export class OverviewRepository {
 
   async read(now = new Date()): Promise<Overview> {
     const messages = await countByState(this.db.session);
-    const until = new Date(now.getTime() + EXPIRY_WINDOW_DAYS * 86_400_000);
-    const expiring = await this.certificates.expiringBefore(until, 200);
-    const names = await this.tenants.names(expiring.map((c) => c.tenantId));
+    const timeline = await this.certificates.expiringBefore(FAR_FUTURE, TIMELINE_MAX);
+    const names = await this.tenants.names(timeline.map((c) => c.tenantId));
+    const soon = now.getTime() + EXPIRY_WINDOW_DAYS * 86_400_000;
+    const shown = timeline.map((c) => ({
+      id: c.id,
+      tenantId: c.tenantId,
+      tenantName: names.get(c.tenantId) ?? '',
+      emailAddresses: c.emailAddresses,
+      notAfter: new Date(c.notAfter).toISOString(),
+    }));
     return {
       messages,
       expiryWindowDays: EXPIRY_WINDOW_DAYS,
-      expiringCertificates: expiring.map((c) => ({
-        id: c.id,
-        tenantId: c.tenantId,
-        tenantName: names.get(c.tenantId) ?? '',
-        emailAddresses: c.emailAddresses,
-        notAfter: new Date(c.notAfter).toISOString(),
-      })),
+      expiringCertificates: shown
+        .filter((c) => new Date(c.notAfter).getTime() <= soon)
+        .slice(0, 200),
+      certificateTimeline: shown,
     };
   }
 }

@@ -29,10 +29,10 @@ import {
 function screens(f: ConsoleFixture, messageId: string): [string, string, string][] {
   const t = `#/t/${f.tenant.id}`;
   return [
-    ['tenants', '#/tenants', '.stat'],
-    ['certificates', `${t}/certificates`, '#certificate-list table'],
+    ['tenants', '#/tenants', '#overall-chart figure'],
+    ['certificates', `${t}/certificates`, '#certificate-timeline svg'],
     ['sending', `${t}/sending`, '#credential-list table'],
-    ['messages', `${t}/messages`, '#message-list table'],
+    ['messages', `${t}/messages`, '#activity-chart figure'],
     ['message', `${t}/messages/${messageId}`, '#message-state'],
     ['webhooks', `${t}/webhooks`, '#webhook-list li'],
     ['try', `${t}/try`, '#eml'],

@@ -1,5 +1,6 @@
 // Certificates: upload a .p12/.pfx with its password or PEM files (drag and drop or the
 // file picker), the list with addresses, issuer, days left and status, and removal.
+import { expiryTimeline } from './charts.js';
 import { api, tenantPath } from './api.js';
 import { h, field, input, table, section, busy, clear } from './dom.js';
 import { t, day, errorBox, okBox } from './i18n.js';
@@ -101,6 +102,7 @@ export async function renderCertificates(ctx) {
   if (ctx.stale()) return;
   main.append(h('h1', {}, t('certificatesTitle', { tenant: tenant.name })));
   const listBox = h('div', { id: 'certificate-list' });
+  const timelineBox = h('div', { id: 'certificate-timeline' });
   const status = h('div', { 'aria-live': 'polite' });
   const reload = async () => {
     const list = await api('GET', tenantPath(tenantId, '/certificates'));
@@ -134,8 +136,20 @@ export async function renderCertificates(ctx) {
         t('certificateList'),
       ),
     );
+    const active = list.filter((c) => c.status === 'active');
+    clear(timelineBox);
+    if (active.length) {
+      const caption = t('timelineTenantTitle');
+      timelineBox.append(
+        h('h3', {}, caption),
+        expiryTimeline(
+          active.map((c) => ({ label: c.emailAddresses.join(', '), notAfter: c.notAfter })),
+          caption,
+        ),
+      );
+    }
   };
   main.append(section(t('uploadTitle'), uploadForm(ctx, reload)));
-  main.append(section(t('certificateList'), status, listBox));
+  main.append(section(t('certificateList'), status, listBox, timelineBox));
   await reload();
 }

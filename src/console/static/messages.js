@@ -1,8 +1,11 @@
-// Messages: a list filtered by state (newest first, more on demand), refreshed while any
-// message is still on its way; a detail view with every attempt and the upstream's
-// replies; and a retry for failed messages.
+// Messages: a search (state, recipient, subject, Message-ID, accepted between two days)
+// over the list (newest first, more on demand), refreshed while any message is still on
+// its way; the tenant's activity per hour or day; the refusals at intake; a detail view
+// with every attempt and the upstream's replies; and a retry for failed messages.
 import { api, tenantPath } from './api.js';
-import { h, field, select, table, section, busy, clear } from './dom.js';
+import { h, field, input, select, table, section, busy, clear } from './dom.js';
+import { activitySection } from './charts.js';
+import { refusalsSection } from './refusals.js';
 import { t, when, errorBox, errorWords, stateWords, okBox } from './i18n.js';
 import { say } from './forms.js';
 
@@ -23,6 +26,29 @@ async function renderList(ctx) {
   const filter = select([['', t('allStates')], ...STATES.map((s) => [s, stateWords(s)])], {
     id: 'state-filter',
   });
+  const recipient = input({
+    id: 'search-recipient',
+    type: 'search',
+    maxlength: 320,
+    autocomplete: 'off',
+  });
+  const subject = input({
+    id: 'search-subject',
+    type: 'search',
+    maxlength: 300,
+    autocomplete: 'off',
+  });
+  const messageId = input({
+    id: 'search-message-id',
+    type: 'search',
+    maxlength: 998,
+    autocomplete: 'off',
+    spellcheck: 'false',
+  });
+  const since = input({ id: 'search-since', type: 'date' });
+  const until = input({ id: 'search-until', type: 'date' });
+  const search = h('button', { type: 'submit' }, t('search'));
+  const reset = h('button', { type: 'reset', class: 'secondary' }, t('searchReset'));
   const refresh = h('button', { type: 'button', class: 'secondary' }, t('refresh'));
   const listBox = h('div', { id: 'message-list', 'aria-live': 'polite' });
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, t('more'));
@@ -36,7 +62,8 @@ async function renderList(ctx) {
 
   const draw = () => {
     clear(listBox);
-    if (!items.length) return listBox.append(h('p', {}, t('noMessages')));
+    if (!items.length)
+      return listBox.append(h('p', {}, t(searching() ? 'noMatches' : 'noMessages')));
     listBox.append(
       table(
         [t('accepted'), t('from'), t('to'), t('subject'), t('state'), t('attempts'), t('error')],
@@ -56,6 +83,20 @@ async function renderList(ctx) {
   const fetchPage = (after) => {
     const q = new URLSearchParams({ limit: String(PAGE) });
     if (filter.value) q.set('status', filter.value);
+    for (const [name, box] of [
+      ['recipient', recipient],
+      ['subject', subject],
+      ['messageId', messageId],
+    ]) {
+      if (box.value.trim()) q.set(name, box.value.trim());
+    }
+    // Whole days in the reader's time zone: from the start of `since` to the end of `until`.
+    if (since.value) q.set('since', new Date(`${since.value}T00:00:00`).toISOString());
+    if (until.value) {
+      const end = new Date(`${until.value}T00:00:00`);
+      end.setDate(end.getDate() + 1);
+      q.set('until', end.toISOString());
+    }
     if (after) q.set('cursor', after);
     return api('GET', tenantPath(tenantId, `/messages?${q}`));
   };
@@ -91,6 +132,9 @@ async function renderList(ctx) {
     showCursor(page.nextCursor);
     draw();
   };
+  const searching = () =>
+    [recipient, subject, messageId, since, until].some((box) => box.value.trim()) ||
+    Boolean(filter.value);
   const guarded = (button, load) =>
     busy(button, () => load().catch((err) => listBox.prepend(errorBox(err))));
   filter.addEventListener('change', () =>
@@ -98,14 +142,34 @@ async function renderList(ctx) {
   );
   refresh.addEventListener('click', () => guarded(refresh, loadFirst));
   more.addEventListener('click', () => guarded(more, loadNext));
-  main.append(
-    section(
-      t('messageList'),
-      h('div', { class: 'row filters' }, field(t('filterState'), filter), refresh),
-      listBox,
-      more,
+  const form = h(
+    'form',
+    {
+      id: 'message-search',
+      role: 'search',
+      onsubmit: (e) => {
+        e.preventDefault();
+        guarded(search, loadFirst);
+      },
+      onreset: () => setTimeout(() => guarded(search, loadFirst)),
+    },
+    h(
+      'div',
+      { class: 'grid search' },
+      field(t('filterState'), filter),
+      field(t('searchRecipient'), recipient, t('searchRecipientHint')),
+      field(t('searchSubject'), subject),
+      field(t('searchMessageId'), messageId, t('searchMessageIdHint')),
+      field(t('searchSince'), since),
+      field(t('searchUntil'), until),
     ),
+    h('div', { class: 'row' }, search, reset, refresh),
   );
+  main.append(section(t('messageList'), form, listBox, more));
+  const activity = activitySection(ctx, tenantId);
+  const refusals = refusalsSection(ctx, tenantId);
+  main.append(activity.el, refusals.el);
+  await Promise.all([activity.load(), refusals.load()]);
   await loadFirst();
 }
 
@@ -125,6 +189,7 @@ async function renderDetail(ctx) {
     [t('accepted'), when(m.createdAt)],
     [t('finished'), when(m.finishedAt)],
     [t('nextAttempt'), when(m.nextAttemptAt)],
+    [t('messageIdHeader'), m.messageIdHeader ? h('code', {}, m.messageIdHeader) : '—'],
     [t('providerId'), m.providerMessageId ?? '—'],
   ];
   const retry =

@@ -7,6 +7,7 @@ import { t, lang, when, errorBox, okBox } from './i18n.js';
 import { settingsProblemsJa } from './settings-words.js';
 import { pasteBlocks } from './paste.js';
 import { transitSection } from './transit.js';
+import { providerForm } from './provider-form.js';
 
 function credentialsSection(ctx, onCreated) {
   const { tenantId } = ctx;
@@ -56,71 +57,19 @@ function credentialsSection(ctx, onCreated) {
   return { el: section(t('credentialsTitle'), form, created, status, listBox), reload };
 }
 
-function smtpFields(current) {
-  const host = input({ required: true, value: current.host ?? '', autocomplete: 'off' });
-  const port = input({
-    type: 'number',
-    min: 1,
-    max: 65535,
-    required: true,
-    value: current.port ?? 587,
-  });
-  const secure = input({ type: 'checkbox', checked: current.secure === true });
-  const user = input({ autocomplete: 'off', value: current.auth?.user ?? '' });
-  const pass = input({
-    type: 'password',
-    autocomplete: 'new-password',
-    value: current.auth?.pass ?? '',
-  });
-  return {
-    el: h(
-      'div',
-      { class: 'grid' },
-      field(t('upstreamHost'), host),
-      field(t('upstreamPort'), port),
-      field(t('upstreamSecure'), secure),
-      field(t('upstreamUser'), user),
-      field(t('upstreamPass'), pass, t('upstreamPassHint')),
-    ),
-    value: () => ({
-      transport: 'smtp',
-      host: host.value.trim(),
-      port: Number(port.value),
-      secure: secure.checked,
-      ...(user.value ? { auth: { user: user.value, pass: pass.value } } : {}),
-    }),
-  };
-}
-
 /**
- * A refused save in the reader's language: JSON that does not parse, or the API's list of
- * problems, which a Japanese reader gets in Japanese (settings-words.js).
+ * A refused save in the reader's language: the API's list of problems, which a Japanese
+ * reader gets in Japanese (settings-words.js).
  */
 function settingsError(err) {
-  if (err instanceof SyntaxError) {
-    const words = [t('jsonInvalid')];
-    if (lang === 'en') words.push(err.message);
-    return errorBox({ code: 'invalid_request' }, words);
-  }
   if (lang === 'ja' && err.code === 'invalid_request') {
     return errorBox(err, settingsProblemsJa(err.message));
   }
   return errorBox(err);
 }
 
-function jsonFields(transport, current) {
-  const rest = current.transport === transport ? { ...current } : {};
-  delete rest.transport;
-  const text = h('textarea', { rows: 8, class: 'mono', spellcheck: 'false' });
-  text.value = JSON.stringify(rest, null, 2);
-  return {
-    el: field(t('transportSettings'), text, t('transportSettingsHint')),
-    value: () => ({ ...JSON.parse(text.value || '{}'), transport }),
-  };
-}
-
 async function deliverySection(ctx) {
-  const { tenantId, about } = ctx;
+  const { tenantId, about, isOperator } = ctx;
   let current = {};
   try {
     current = await api('GET', tenantPath(tenantId, '/delivery'));
@@ -132,10 +81,12 @@ async function deliverySection(ctx) {
   let fields;
   const show = () => {
     clear(box);
-    fields =
-      transport.value === 'smtp'
-        ? smtpFields(current.transport === 'smtp' ? current : {})
-        : jsonFields(transport.value, current);
+    fields = providerForm(
+      transport.value,
+      about.transportFields[transport.value] ?? [],
+      current.transport === transport.value ? current : {},
+      isOperator,
+    );
     box.append(fields.el);
   };
   transport.addEventListener('change', show);

@@ -1,9 +1,12 @@
 // Operator view: a small dashboard (messages per state, certificates expiring soon), the
-// tenant list, and a form to create a tenant.
+// activity of every tenant per hour or day, the certificate expiry timeline, the latest
+// refusals at intake, the tenant list, and a form to create a tenant.
 import { api } from './api.js';
 import { h, field, input, select, table, section, busy, clear } from './dom.js';
 import { t, day, when, errorBox, stateWords } from './i18n.js';
 import { daysLeft, expiryBadge } from './expiry.js';
+import { activitySection, expirySection } from './charts.js';
+import { refusalsSection } from './refusals.js';
 
 export async function renderTenants(ctx) {
   const [overview] = await Promise.all([api('GET', '/v1/overview'), ctx.refreshTenants()]);
@@ -42,6 +45,21 @@ export async function renderTenants(ctx) {
           ),
     ),
   );
+
+  const activity = activitySection(ctx, null);
+  main.append(activity.el);
+  main.append(
+    expirySection(
+      overview.certificateTimeline.map((c) => ({
+        label: `${c.tenantName}: ${c.emailAddresses.join(', ')}`,
+        notAfter: c.notAfter,
+        href: `#/t/${encodeURIComponent(c.tenantId)}/certificates`,
+      })),
+      t('timelineTitle'),
+    ),
+  );
+  const refusals = refusalsSection(ctx, null);
+  main.append(refusals.el);
 
   const rows = ctx.tenants.map((x) => [
     h('a', { href: `#/t/${encodeURIComponent(x.id)}/certificates` }, x.name),
@@ -93,4 +111,5 @@ export async function renderTenants(ctx) {
       ),
     ),
   );
+  await Promise.all([activity.load(), refusals.load()]);
 }
