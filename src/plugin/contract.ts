@@ -5,7 +5,6 @@
  */
 
 import type { Destination, EgressPolicy } from '../egress/egress-policy';
-import { getPath } from '../common/settings-fields';
 
 export interface Envelope {
   /** MAIL FROM (the bounce address); may be empty for a null sender. */
@@ -212,7 +211,9 @@ export class TransportRegistry {
       const t = this.transports.get(id)!;
       const defaults = new t.settings() as Record<string, unknown>;
       out[id] = t.fields.map((f) => {
-        const d = getPath(defaults, f.name);
+        const d = f.name
+          .split('.')
+          .reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], defaults);
         const tenantChoices = t.tenantValues?.[f.name];
         return {
           ...f,
