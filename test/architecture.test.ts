@@ -81,6 +81,7 @@ const TABLE_OWNERS: Record<string, string> = {
   smtp_credentials: 'src/tenants',
   api_keys: 'src/common',
   certificates: 'src/certificates',
+  signing_keys: 'src/certificates',
   messages: 'src/relay',
   message_attempts: 'src/relay',
   refusals: 'src/relay',

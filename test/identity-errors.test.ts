@@ -260,8 +260,19 @@ describe('message errors', () => {
   }
 });
 
-/** Codes raised by the service, not the engine; their tests are in test/api-signing.test.ts. */
-const SERVICE_CODES: ErrorCode[] = ['no_certificate', 'too_large'];
+/**
+ * Codes raised by the service, not the engine: no_certificate and too_large are tested in
+ * test/api-signing.test.ts, the key custody codes in test/relay/key-custody.test.ts and
+ * src/custody/*.test.ts.
+ */
+const SERVICE_CODES: ErrorCode[] = [
+  'no_certificate',
+  'too_large',
+  'custody_auth_failed',
+  'custody_key_not_found',
+  'custody_key_disabled',
+  'custody_key_unusable',
+];
 
 test('every identity and message error code of the engine has a test above', () => {
   const wanted = (Object.keys(ERROR_CODES) as ErrorCode[]).filter(

@@ -26,6 +26,7 @@ import { TenantsRepository } from '../tenants/tenants.repository';
 import { CertificateStore } from './certificate-store';
 import { Metrics } from '../health/metrics';
 import { isRelayError } from '../plugin/relay-error';
+import { custodyOf } from './keys.controller';
 
 const MAX_FIELD = 256 * 1024;
 
@@ -57,6 +58,12 @@ export class UploadCertificateDto {
   @IsString()
   @MaxLength(1024)
   password?: string;
+  @ApiPropertyOptional({
+    description:
+      'Where the key is, instead of privateKey: {custody: "pkcs11", module, tokenLabel|slot, keyLabel|keyId, pin} or {custody: "aws-kms", region, keyId, accessKeyId, secretAccessKey, endpoint?}',
+  })
+  @IsOptional()
+  custody?: unknown;
 }
 
 /** What multer hands over for the `file` field of a multipart upload. */
@@ -122,13 +129,37 @@ export class CertificatesController {
     @UploadedFile() file?: UploadedCertificateFile,
   ) {
     try {
-      const stored = await this.store.add(tenantId, identityInput(body, file));
+      const stored =
+        body.custody !== undefined && body.custody !== 'sealed'
+          ? await this.addInCustody(tenantId, body, file)
+          : await this.store.add(tenantId, identityInput(body, file));
       this.metrics.certificateUploads.inc({ result: 'stored' });
       return stored;
     } catch (e) {
       if (isRelayError(e)) this.metrics.certificateUploads.inc({ result: e.code });
       throw e;
     }
+  }
+
+  /** A certificate (and chain) whose key stays in an HSM or KMS. */
+  private async addInCustody(
+    tenantId: string,
+    body: UploadCertificateDto,
+    file?: UploadedCertificateFile,
+  ) {
+    if (body.pkcs12 !== undefined || body.privateKey !== undefined) {
+      throw new RelayError(
+        'invalid_request',
+        'a key in a custody is not uploaded: send the certificate (and chain) without pkcs12 or privateKey',
+      );
+    }
+    const certificate = file ? file.buffer : body.certificate;
+    if (certificate === undefined) {
+      throw new RelayError('invalid_request', 'send the certificate (PEM) with its custody');
+    }
+    const custody = await custodyOf(body.custody, true);
+    if (custody.custody === 'sealed') throw new RelayError('invalid_request', 'unreachable');
+    return this.store.addInCustody(tenantId, { certificate, chain: body.chain }, custody);
   }
 
   @Get()

@@ -256,6 +256,36 @@ export class Environment {
   @Validate(UpstreamAllowList)
   SMTP_UPSTREAM_ALLOW?: string;
 
+  /**
+   * PKCS#11 libraries a certificate's key may be reached through, comma-separated absolute
+   * paths, e.g. "/usr/lib/softhsm/libsofthsm2.so". A tenant can only pick one of these: a
+   * library runs inside the relay's process. Empty: no PKCS#11 custody.
+   */
+  @Transform(({ value }) =>
+    Array.isArray(value)
+      ? value
+      : String(value ?? '')
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean),
+  )
+  @IsString({ each: true })
+  @Matches(/^\//, { each: true, message: 'PKCS11_MODULES must be absolute paths' })
+  PKCS11_MODULES: string[] = [];
+
+  /** Logged-in sessions per PKCS#11 key: signatures that run on the token at once. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  PKCS11_SESSIONS = 4;
+
+  /** How long one AWS KMS request may take, in seconds (the SDK tries up to 3 times). */
+  @Type(() => Number)
+  @IsNumber()
+  @Min(1)
+  KMS_TIMEOUT_SECONDS = 10;
+
   /** Let transit checks read seed mailboxes on loopback and private IMAP servers. */
   @Transform(({ value }) => value === true || value === 'true' || value === '1')
   @IsBoolean()

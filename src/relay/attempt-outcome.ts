@@ -20,7 +20,11 @@ export type AttemptStep =
   /** The delivery settings cannot be used (unknown transport, secrets not openable). */
   | { kind: 'settings_unusable'; code: string; message: string }
   /** Signing refused the message (no certificate, a From the certificate lacks, …). */
-  | { kind: 'signing_failed'; code: string; message: string }
+  /**
+   * Signing did not happen. `transient`: it may work later (an HSM busy, KMS throttling), so
+   * the message is tried again like a deferred delivery; else it fails at once.
+   */
+  | { kind: 'signing_failed'; code: string; message: string; transient?: boolean }
   /** The upstream took the message. `unsigned` says why it went without a signature. */
   | {
       kind: 'sent';
@@ -103,11 +107,15 @@ function deferred(
   message: string,
   reply: string | undefined,
   random: () => number,
+  expiry: { type: 'message.signing_failed' | 'message.delivery_failed'; code: string } = {
+    type: 'message.delivery_failed',
+    code: 'delivery_expired',
+  },
 ): AttemptDecision {
   const at = nextAttemptAt(base.attempt, m.retryPeriodFrom, base.startedAt, policy, random);
   if (!at) {
-    return failed(m, base, 'message.delivery_failed', {
-      code: 'delivery_expired',
+    return failed(m, base, expiry.type, {
+      code: expiry.code,
       message: `gave up after ${base.attempt} attempts: ${message}`,
       reply,
     });
@@ -163,6 +171,12 @@ export function decideAttempt(
         message: `the delivery settings cannot be used: ${step.message}`,
       });
     case 'signing_failed':
+      if (step.transient) {
+        return deferred(m, base, policy, step.code, step.message, undefined, random, {
+          type: 'message.signing_failed',
+          code: step.code,
+        });
+      }
       return failed(m, base, 'message.signing_failed', { code: step.code, message: step.message });
     case 'sent':
       return {

@@ -153,7 +153,9 @@ export class SignAndDeliver {
     } catch (e) {
       if (!(e instanceof RelayError)) throw e;
       this.metrics.signatures.inc({ outcome: e.code });
-      return { kind: 'signing_failed', code: e.code, message: e.message };
+      // An HSM or KMS that is busy, throttling or out of reach: tried again later.
+      const transient = e.code === 'custody_unavailable';
+      return { kind: 'signing_failed', code: e.code, message: e.message, transient };
     }
     this.metrics.signatures.inc({
       outcome: prepared.unsigned ? `unsigned_${prepared.unsigned}` : 'signed',

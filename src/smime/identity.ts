@@ -14,8 +14,18 @@ import {
 } from './certificate';
 import { checkIssuedChain } from './chain';
 import { readPkcs12 } from './pkcs12';
+import { HASH_LENGTH, type HashName } from './algorithms';
 
 export type PemOrDer = string | Buffer;
+
+/** A private key that signs without being handed over: in memory, on an HSM, in a KMS. */
+export interface KeySigner {
+  /**
+   * The signature over `data` (the DER of the signed attributes): PKCS#1 v1.5 or PSS (salt
+   * length = hash length, MGF1 with the same hash) for RSA, DER-encoded ECDSA-Sig-Value for EC.
+   */
+  sign(hash: HashName, scheme: SignatureScheme, data: Buffer): Promise<Buffer>;
+}
 
 export type IdentityInput =
   | { pkcs12: Buffer; password?: string }
@@ -30,7 +40,13 @@ export interface SigningIdentity {
   readonly certificate: CertificateInfo;
   /** Intermediate certificates from the signer up, without the self-signed root. */
   readonly chain: CertificateInfo[];
-  readonly privateKey: crypto.KeyObject;
+  /**
+   * The private key, when the relay holds it (a sealed key, a file, a PKCS#12). A key in an
+   * HSM or a KMS is never here: `signer` reaches it.
+   */
+  readonly privateKey?: crypto.KeyObject;
+  /** What signs: node:crypto with `privateKey`, or the key's custody. */
+  readonly signer: KeySigner;
   readonly keyType: 'rsa' | 'ec';
   /** RSA modulus bits or EC curve name. */
   readonly keyDetail: string;
@@ -85,6 +101,25 @@ function readPrivateKey(input: PemOrDer, password: string | undefined): crypto.K
   }
 }
 
+/**
+ * A key the relay holds, signing in libuv's thread pool, so that several signatures run at
+ * once on all cores while the main thread prepares the next messages.
+ */
+export function localSigner(key: crypto.KeyObject): KeySigner {
+  return {
+    sign(hash: HashName, scheme: SignatureScheme, data: Buffer): Promise<Buffer> {
+      const options =
+        scheme === 'rsa-pss'
+          ? { key, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_LENGTH[hash] }
+          : key; // PKCS#1 v1.5 and DER-encoded ECDSA are the defaults for a bare KeyObject
+      return new Promise((resolve, reject) => {
+        crypto.sign(hash, data, options, (err, sig) => (err ? reject(err) : resolve(sig)));
+      });
+    },
+  };
+}
+
+/** Checks the key's type and size: works on a public key as well as on a private one. */
 function checkKey(key: crypto.KeyObject): {
   keyType: 'rsa' | 'ec';
   keyDetail: string;
@@ -213,6 +248,7 @@ function assemble(
     certificate: signer,
     chain: buildChain(signer, parsed, options.checkChain ?? true),
     privateKey,
+    signer: localSigner(privateKey),
     keyType,
     keyDetail,
     emailAddresses: signer.emailAddresses,
@@ -261,6 +297,51 @@ export function loadSigningIdentity(
   const key = readPrivateKey(keySource, input.password);
   // The first certificate is the signer; the rest, and the chain, are issuer candidates.
   return assemble([...certs, ...chainInputs.flatMap(certificatesFrom)], [key], options, certs[0]);
+}
+
+/**
+ * A signing identity whose private key stays in its custody (an HSM, a KMS): the certificate
+ * and chain as uploaded, the key's public half as the custody reports it, and the custody's
+ * signer. The same checks as an upload with a key file: the certificate must carry this very
+ * public key (key_mismatch otherwise), the key must be strong enough, the profile must allow
+ * signing email, and the chain must hold together (unless `checkChain` is false).
+ */
+export function custodyIdentity(
+  input: { certificate: PemOrDer; chain?: PemOrDer | PemOrDer[] },
+  publicKeySpki: Buffer,
+  signer: KeySigner,
+  options: LoadOptions = {},
+): SigningIdentity {
+  const certs = certificatesFrom(input.certificate);
+  if (certs.length === 0) {
+    throw new RelayError('bad_certificate', 'no certificate was found; expected PEM or DER');
+  }
+  const chainInputs =
+    input.chain === undefined ? [] : Array.isArray(input.chain) ? input.chain : [input.chain];
+  const parsed = [...certs, ...chainInputs.flatMap(certificatesFrom)].map(parseCertificate);
+  const publicKey = crypto.createPublicKey({ key: publicKeySpki, format: 'der', type: 'spki' });
+  const wanted = spki(publicKey);
+  // The certificate of the custody's key: the first one given, or any that carries the key.
+  const signerCert =
+    parsed.find((c, i) => i < certs.length && spki(c.x509.publicKey).equals(wanted)) ??
+    parsed.find((c) => spki(c.x509.publicKey).equals(wanted));
+  if (!signerCert) {
+    throw new RelayError(
+      'key_mismatch',
+      'the certificate does not carry the public key of the key in its custody',
+    );
+  }
+  const { keyType, keyDetail, pssOnly } = checkKey(publicKey);
+  checkProfile(signerCert);
+  return {
+    certificate: signerCert,
+    chain: buildChain(signerCert, parsed, options.checkChain ?? true),
+    signer,
+    keyType,
+    keyDetail,
+    emailAddresses: signerCert.emailAddresses,
+    defaultScheme: keyType === 'ec' ? 'ecdsa' : pssOnly ? 'rsa-pss' : 'rsa-pkcs1',
+  };
 }
 
 /** RFC 8550: the certificate must be valid at the time of signing. */

@@ -1,5 +1,8 @@
 export {
   loadSigningIdentity,
+  custodyIdentity,
+  localSigner,
+  type KeySigner,
   checkValidity,
   type IdentityInput,
   type LoadOptions,

@@ -4,7 +4,6 @@
  */
 import * as crypto from 'node:crypto';
 import {
-  HASH_LENGTH,
   OID,
   digestAlgorithm,
   signatureAlgorithm,
@@ -82,28 +81,6 @@ function templateFor(
   return t;
 }
 
-function keyOptions(hash: HashName, scheme: SignatureScheme, key: crypto.KeyObject) {
-  return scheme === 'rsa-pss'
-    ? { key, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_LENGTH[hash] }
-    : key; // PKCS#1 v1.5 and DER-encoded ECDSA are the defaults for a bare KeyObject
-}
-
-/**
- * Sign in libuv's thread pool, so that several signatures run at once on all cores while
- * this thread prepares the next messages.
- */
-function sign(
-  hash: HashName,
-  scheme: SignatureScheme,
-  data: Buffer,
-  key: crypto.KeyObject,
-): Promise<Buffer> {
-  const options = keyOptions(hash, scheme, key);
-  return new Promise((resolve, reject) => {
-    crypto.sign(hash, data, options, (err, signature) => (err ? reject(err) : resolve(signature)));
-  });
-}
-
 export interface SignedDataOptions {
   hash: HashName;
   scheme: SignatureScheme;
@@ -134,7 +111,7 @@ export async function buildSignedData(
   }
   attributes.sort(Buffer.compare); // DER SET OF order (RFC 8551 §2.5; X.690 §11.6)
   const signedAttrs = encodeDer(node(TAG.SET, ...attributes));
-  const signature = await sign(options.hash, options.scheme, signedAttrs, identity.privateKey);
+  const signature = await identity.signer.sign(options.hash, options.scheme, signedAttrs);
   const signerInfo = node(
     TAG.SEQUENCE,
     t.version,

@@ -136,7 +136,7 @@ export function planTasks(s: Settings, pki: TestPki): Plan {
     const task = add(`crypto.sign ${k} ${SIGNED_ATTRS_BYTES} B`, m, async () => {
       // The engine's call: crypto.sign(hash, signedAttrs, key, cb); a bare KeyObject means
       // PKCS#1 v1.5 for RSA and DER-encoded ECDSA.
-      const keyOption = identity(k).privateKey;
+      const keyOption = identity(k).privateKey!;
       const data = crypto.randomBytes(SIGNED_ATTRS_BYTES);
       const op = (): Promise<Buffer> =>
         new Promise((resolve, reject) =>

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { eventually, op, submit, submitter } from '../support/relay';
+import { createTestPki, P12_PASSWORD } from '../helpers/pki';
 import { seriousViolations } from './axe';
 import { screenshot } from './browser';
 import {
@@ -272,5 +273,42 @@ describe('console: search, refusals, charts and provider forms', { timeout: 300_
         body: { transport: 'smtp', host: '127.0.0.1', port: f.sink.port, secure: false },
       });
     }
+  });
+
+  test('a certificate the lint finds problems in shows them, in both languages', async () => {
+    // An address only in the subject, not in subjectAltName: accepted, with a warning.
+    const pki = await createTestPki();
+    const legacy = pki.identities.legacyEmail;
+    const up = await f.app.request('POST', `/v1/tenants/${f.tenant.id}/certificates`, {
+      ...op,
+      body: { pkcs12: legacy.p12!.toString('base64'), password: P12_PASSWORD },
+    });
+    assert.equal(up.status, 201, up.text);
+    const codes = up.json.lint.findings.map(
+      (x: { code: string; severity: string }) => `${x.code}:${x.severity}`,
+    );
+    assert.ok(codes.includes('san_no_mailbox:warning'), codes.join());
+    for (const lang of ['en', 'ja'] as Lang[]) {
+      const { context, page, problems } = await openConsole(f, {
+        lang,
+        hash: `#/t/${f.tenant.id}/certificates`,
+        bypassCSP: true,
+      });
+      try {
+        const report = page.locator('#certificate-list details.lint').first();
+        await report.waitFor();
+        await report.locator('summary').click();
+        const text = (await report.textContent()) ?? '';
+        assert.ok(text.includes('san_no_mailbox'), text);
+        assert.ok(text.includes('BR'), text);
+        if (lang === 'ja') assert.ok(text.includes('S/MIME 基本要件'), text);
+        else assert.ok(text.includes('subject alternative name'), text);
+        assert.deepEqual(await seriousViolations(page, `certificates lint ${lang}`), []);
+        assert.deepEqual(problems, []);
+      } finally {
+        await context.close();
+      }
+    }
+    await f.app.request('DELETE', `/v1/tenants/${f.tenant.id}/certificates/${up.json.id}`, op);
   });
 });

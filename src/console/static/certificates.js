@@ -3,7 +3,7 @@
 import { expiryTimeline } from './charts.js';
 import { api, tenantPath } from './api.js';
 import { h, field, input, table, section, busy, clear } from './dom.js';
-import { t, day, errorBox, okBox } from './i18n.js';
+import { t, lang, day, errorBox, okBox } from './i18n.js';
 import { daysLeft, expiryBadge } from './expiry.js';
 import { sortPemFiles } from './pem-files.js';
 import { removeButton } from './forms.js';
@@ -96,6 +96,49 @@ function uploadForm(ctx, reload) {
   );
 }
 
+/**
+ * What the S/MIME Baseline Requirements lint found for a certificate: each finding with its
+ * severity, code and rule. In English also the API's sentence; a Japanese reader gets the
+ * Japanese words for the severity and the code (the sentences are English).
+ */
+function lintReport(c) {
+  const findings = c.lint.findings.filter((f) => f.severity !== 'notice');
+  const errors = findings.filter((f) => f.severity === 'error').length;
+  return h(
+    'details',
+    { class: 'lint', open: errors > 0 },
+    h(
+      'summary',
+      {},
+      t('lintSummary', {
+        addresses: c.emailAddresses.join(', '),
+        errors,
+        warnings: findings.length - errors,
+      }),
+    ),
+    h(
+      'ul',
+      {},
+      findings.map((f) =>
+        h(
+          'li',
+          {},
+          h(
+            'span',
+            { class: `badge ${f.severity === 'error' ? 'danger' : 'warning'}` },
+            t(f.severity === 'error' ? 'lintError' : 'lintWarning'),
+          ),
+          ' ',
+          lang === 'en' ? f.message : t('lintFinding'),
+          ' ',
+          h('code', {}, f.code),
+          h('small', {}, ` (${f.reference})`),
+        ),
+      ),
+    ),
+  );
+}
+
 export async function renderCertificates(ctx) {
   const { main, tenantId } = ctx;
   const tenant = await api('GET', tenantPath(tenantId));
@@ -136,6 +179,10 @@ export async function renderCertificates(ctx) {
         t('certificateList'),
       ),
     );
+    const checked = list.filter(
+      (c) => c.status === 'active' && (c.lint?.findings ?? []).some((f) => f.severity !== 'notice'),
+    );
+    for (const c of checked) listBox.append(lintReport(c));
     const active = list.filter((c) => c.status === 'active');
     clear(timelineBox);
     if (active.length) {

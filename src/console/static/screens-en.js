@@ -192,6 +192,11 @@ export const enScreens = {
     fieldSecretKept: 'Leave as it is to keep the saved value.',
     fieldDefault: 'Default: {value}',
     fieldChoose: '(not set)',
+    lintSummary:
+      '{addresses}: {errors} problem(s) that readers or CAs reject, {warnings} warning(s) (S/MIME Baseline Requirements)',
+    lintError: 'Rejected',
+    lintWarning: 'Warning',
+    lintFinding: '',
   },
   errors: {},
 };

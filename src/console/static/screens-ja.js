@@ -191,6 +191,11 @@ export const jaScreens = {
     fieldSecretKept: 'そのままにすると保存済みの値を使います。',
     fieldDefault: '既定値: {value}',
     fieldChoose: '（指定しない）',
+    lintSummary:
+      '{addresses}: 受信側や CA に拒否される問題 {errors} 件、注意 {warnings} 件（S/MIME 基本要件）',
+    lintError: '拒否される',
+    lintWarning: '注意',
+    lintFinding: 'S/MIME 基本要件の確認結果:',
   },
   errors: {},
 };
