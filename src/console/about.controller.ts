@@ -36,6 +36,8 @@ export class AboutController {
       transports: this.transports.ids(),
       /** Each transport's settings fields, for the console's forms. */
       transportFields: this.transports.fields(),
+      /** The PKCS#11 libraries a key may be reached through (PKCS11_MODULES). */
+      pkcs11Modules: this.env.PKCS11_MODULES,
       webhookEvents: EVENT_TYPES,
     };
   }

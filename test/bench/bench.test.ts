@@ -7,7 +7,10 @@ import { test } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs, renderReport, runBench } from './index';
-import type { BenchResult } from './types';
+import { delayedSigner, distinctBodies } from './custody-bench';
+import type { BenchResult, CustodyName, CustodyResult, CustodyRow } from './types';
+import { softHsmAvailable } from '../helpers/softhsm';
+import { newsletter20k } from '../fixtures/newsletters';
 
 const positive = (n: number | undefined, what: string): void =>
   assert.ok(typeof n === 'number' && Number.isFinite(n) && n > 0, `${what}: ${n}`);
@@ -23,6 +26,106 @@ test('parseArgs understands the documented options', () => {
   assert.throws(() => parseArgs(['--duration-ms', '0']), /positive integer/);
   assert.throws(() => parseArgs(['--frobnicate']), /unknown option/);
 });
+
+test('parseArgs: the custody section and its options', () => {
+  const o = parseArgs([
+    '--sections',
+    'custody',
+    '--custody-latencies',
+    '0,5',
+    '--custody-concurrency',
+    '4,8',
+    '--pkcs11-sessions',
+    '2',
+  ]);
+  assert.deepEqual(o, {
+    sections: ['custody'],
+    custody: { latenciesMs: [0, 5], concurrency: [4, 8], pkcs11Sessions: 2 },
+  });
+  assert.throws(() => parseArgs(['--custody-latencies', '0,5']), /only for the custody section/);
+  assert.throws(() => parseArgs(['--sections', 'custody', '--custody-concurrency', '0']));
+});
+
+test('custody helpers: distinct bodies; a delay that holds one of the slots', async () => {
+  const next = distinctBodies(newsletter20k());
+  const [a, b] = [next(), next()];
+  assert.equal(a.length, b.length);
+  assert.ok(!a.equals(b));
+  let inside = 0;
+  let most = 0;
+  const inner = {
+    sign: async () => {
+      most = Math.max(most, ++inside);
+      await new Promise((r) => setTimeout(r, 1));
+      inside--;
+      return Buffer.from('sig');
+    },
+  };
+  const slow = delayedSigner(inner, 10, 2);
+  const started = Date.now();
+  await Promise.all(Array.from({ length: 6 }, () => slow.sign('sha256', 'ecdsa', Buffer.alloc(1))));
+  assert.ok(Date.now() - started >= 30, 'six signatures, two at a time, 10 ms each');
+  assert.ok(most <= 2, `at most two at once, saw ${most}`);
+  assert.equal(delayedSigner(inner, 0, 2), inner, 'no latency: the signer itself');
+});
+
+test(
+  'bench custody section: every custody signs and verifies, one KMS Sign per message',
+  { timeout: 180_000 },
+  async () => {
+    const r = await runBench({
+      quick: true,
+      sections: ['custody'],
+      custody: { latenciesMs: [0, 5], concurrency: [4] },
+    });
+    assert.deepEqual(r.measurements, [], 'only the custody section ran');
+    const c: CustodyResult | undefined = r.custody;
+    if (!c) return assert.fail('no custody result');
+    const hsm = softHsmAvailable();
+    const remote = (name: CustodyName): CustodyName[] => [name, name];
+    const expected: CustodyName[] = [
+      'sealed',
+      ...(hsm ? remote('pkcs11') : []),
+      ...remote('aws-kms'),
+    ];
+    for (const key of ['RSA-2048', 'P-256']) {
+      const rows: CustodyRow[] = c.rows.filter((m) => m.key === key);
+      assert.deepEqual(
+        rows.map((m) => m.custody),
+        expected,
+        key,
+      );
+      for (const m of rows) {
+        const label = `${key} ${m.custody} +${m.latencyMs} ms`;
+        assert.equal(m.ok, true, `${label}: ${m.error}`);
+        assert.equal(m.check, 'ok', label);
+        positive(m.opsPerSec, `${label} msg/s`);
+        assert.ok(Number.isFinite(m.cpuUsPerOp) && (m.cpuUsPerOp ?? -1) >= 0, `${label} CPU`);
+        if (m.custody !== 'sealed') positive(m.vsSealed, `${label} vs sealed`);
+        if (m.latencyMs > 0) {
+          const limit: number =
+            m.custody === 'pkcs11' ? c.settings.pkcs11Sessions : c.settings.kmsSockets;
+          assert.equal(m.boundPerSec, (Math.min(4, limit) * 1000) / 5, label);
+        }
+        if (m.custody === 'aws-kms') {
+          assert.equal(m.kmsSignPerMsg, 1, `${label}: one Sign request per message`);
+          assert.equal(m.kmsOtherRequests, 0, `${label}: no GetPublicKey per message`);
+          positive(m.fakeKmsCpuUsPerMsg, `${label} fake KMS CPU`);
+        }
+      }
+    }
+    const text = renderReport(r);
+    assert.ok(text.includes('8. Key custody'), text);
+    assert.ok(text.includes('SIMULATED'), 'the note says the PKCS#11 latency is simulated');
+    assert.match(text, /2 GetPublicKey \(one per key/);
+    if (!hsm) {
+      assert.match(c.skipped[0]?.reason ?? '', /SoftHSM2 is not installed/);
+      assert.ok(text.includes('SKIPPED pkcs11'), text);
+    } else {
+      assert.deepEqual(c.skipped, []);
+    }
+  },
+);
 
 test(
   'bench --quick measures every section and gives sane ratios',

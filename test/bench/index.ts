@@ -10,7 +10,14 @@
  *   --concurrency N      in-flight signMessage / crypto.sign / pkijs operations (default 16)
  *   --peer-concurrency N in-flight nodemailer and openssl operations (default 4)
  *   --keys LIST          comma-separated: RSA-2048,RSA-3072,P-256,P-384
- *   --sections LIST      comma-separated: engine,raw,scaling,cache,peers,dkim,encodings,relay
+ *   --sections LIST      comma-separated: engine,raw,scaling,cache,peers,dkim,encodings,custody,relay
+ *                        (without it: every section but custody and relay, which run only when named)
+ *   custody section (the signing engine per key custody: sealed, pkcs11 on SoftHSM2, fake AWS KMS):
+ *   --custody-latencies LIST    added round trips of pkcs11 and aws-kms, ms (default 0,5,20)
+ *   --custody-concurrency LIST  messages in flight (default WORKER_CONCURRENCY 32, and 64)
+ *   --pkcs11-sessions N         sessions of the PKCS#11 key's pool (default PKCS11_SESSIONS, 4)
+ *   (its window is 1500 ms after 375 ms warm-up unless --duration-ms / --warmup-ms; keys
+ *   RSA-2048 and P-256 unless --keys)
  *   relay                the relay section only (same as --sections relay); its options:
  *   --connections N      SMTP client connections (default 8)
  *   --messages N         messages per flow (default 5000; 300 with --quick)
@@ -52,6 +59,8 @@ export interface CliOptions extends BenchOptions {
 const USAGE =
   'usage: npm run bench -- [--json FILE] [--quick] [--duration-ms N] [--warmup-ms N] ' +
   '[--concurrency N] [--peer-concurrency N] [--keys RSA-2048,P-256,...] [--sections engine,raw,...]\n' +
+  '       npm run bench -- --sections custody [--custody-latencies 0,5,20] ' +
+  '[--custody-concurrency 32,64] [--pkcs11-sessions N] [--duration-ms N] [--keys ...]\n' +
   '       npm run bench -- relay [--json FILE] [--quick] [--connections N] [--messages N] ' +
   '[--warmup-messages N] [--distinct-bodies] [--relay-profile DIR]';
 
@@ -62,6 +71,10 @@ function list<T extends string>(value: string, allowed: readonly T[], what: stri
       throw new Error(`unknown ${what} "${item}"; use ${allowed.join(', ')}`);
   }
   return items as T[];
+}
+
+function positives(value: string, flag: string, orZero = false): number[] {
+  return value.split(',').map((v) => positive(v.trim(), flag, orZero));
 }
 
 function positive(value: string, flag: string, orZero = false): number {
@@ -76,6 +89,7 @@ export function parseArgs(argv: string[]): CliOptions {
   const o: CliOptions = {};
   let named: string[] | undefined;
   const relay: NonNullable<CliOptions['relay']> = {};
+  const custody: NonNullable<CliOptions['custody']> = {};
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): string => {
@@ -111,6 +125,16 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--sections':
         named = [...(named ?? []), ...list(value(), SECTION_NAMES, 'section')];
         break;
+      case '--custody-latencies':
+        custody.latenciesMs = positives(value(), flag, true);
+        break;
+      case '--custody-concurrency':
+        custody.concurrency = positives(value(), flag);
+        break;
+      case '--pkcs11-sessions':
+        custody.pkcs11Sessions = positive(value(), flag);
+        if (custody.pkcs11Sessions > 64) throw new Error(`${flag} must be at most 64`);
+        break;
       case '--connections':
         relay.connections = positive(value(), flag);
         break;
@@ -133,6 +157,15 @@ export function parseArgs(argv: string[]): CliOptions {
   if (named) {
     o.sections = [...new Set(named.filter((n) => n !== RELAY_SECTION))] as Section[];
     if (named.includes(RELAY_SECTION)) o.relay = relay;
+  }
+  const custodyFlags = Object.keys(custody);
+  if (custodyFlags.length > 0) {
+    if (!o.sections?.includes('custody')) {
+      throw new Error(
+        `${custodyFlags.join(', ')}: only for the custody section (--sections custody)`,
+      );
+    }
+    o.custody = custody;
   }
   const relayFlags = Object.keys(relay);
   if (!o.relay && relayFlags.length > 0) {

@@ -1,6 +1,12 @@
 /** Renders a BenchResult as the plain-text tables `npm run bench` prints. */
 import { sizeLabel } from './plan';
-import { FOCUS_KEYS, type BenchResult, type Measurement } from './types';
+import {
+  FOCUS_KEYS,
+  type BenchResult,
+  type CustodyResult,
+  type CustodyRow,
+  type Measurement,
+} from './types';
 
 /** Background load (cores used by other processes) above which a figure is flagged. */
 const BUSY = 0.25;
@@ -38,7 +44,7 @@ function cpu(m: Measurement | undefined): string {
   return m.childCpuUsPerOp ? `${own} + ${int(m.childCpuUsPerOp)} child` : own;
 }
 /** Cores other processes used during the window(s), flagged with "!" above BUSY. */
-function other(...ms: (Measurement | undefined)[]): string {
+function other(...ms: (Pick<Measurement, 'ok' | 'backgroundCores'> | undefined)[]): string {
   const values = ms.filter((m) => m?.ok).map((m) => m?.backgroundCores ?? NaN);
   if (values.length === 0 || values.some((v) => !Number.isFinite(v))) return '';
   const worst = Math.max(...values);
@@ -208,15 +214,73 @@ export function renderReport(r: BenchResult): string {
       '>cores', '>other', 'output'], rows));
   }
 
-  const busy = r.measurements.filter((m) => (m.backgroundCores ?? 0) > BUSY);
+  if (r.custody) out.push('', ...renderCustody(r.custody, problems));
+
+  const busy = [...r.measurements, ...(r.custody?.rows ?? [])].filter(
+    (m) => (m.backgroundCores ?? 0) > BUSY,
+  );
   if (busy.length > 0) {
     const worst = Math.max(...busy.map((m) => m.backgroundCores ?? 0));
     problems.push(
       `other processes used more than ${BUSY} cores during ${busy.length} of ` +
-        `${r.measurements.length} windows (up to ${fixed(worst)})`,
+        `${r.measurements.length + (r.custody?.rows.length ?? 0)} windows (up to ${fixed(worst)})`,
     );
   }
   if (problems.length > 0) out.push('', 'Problems:', ...problems.map((p) => `  - ${p}`));
   out.push('', `Total wall time: ${(r.totalMs / 1000).toFixed(1)} s`);
   return out.join('\n') + '\n';
+}
+
+/** Section 8: the signing engine per key custody (custody-bench.ts). */
+export function renderCustody(c: CustodyResult, problems: string[] = []): string[] {
+  const s = c.settings;
+  const sessions = s.pkcs11Sessions;
+  const out = [
+    '8. Key custody — engine, detached, 20 KB newsletter with a distinct body per message, no ' +
+      `signature cache; ${s.durationMs} ms window after ${s.warmupMs} ms warm-up per row`,
+    `   in flight: signMessage calls at once (the relay's WORKER_CONCURRENCY is ` +
+      `${s.relayWorkerConcurrency}); "vs sealed" = msg/s ÷ the sealed row, same key and in flight`,
+    '   sealed:  the key in memory, node:crypto on the thread pool (the baseline)',
+    `   pkcs11:  a real SoftHSM2 token in this process (pkcs11js, C_Sign on the thread pool), a ` +
+      `pool of ${sessions} sessions (PKCS11_SESSIONS, default ${s.relayPkcs11Sessions});`,
+    '            its added latency is SIMULATED: a delay before each real SoftHSM signature that ' +
+      `holds one of the ${sessions} session slots, as a`,
+    "            network HSM's C_Sign holds its session for the round trip (the libuv thread such " +
+      'a call would also block is not simulated)',
+    `   aws-kms: AwsKmsKeys (AWS SDK, SigV4, the egress guard's agent: ${s.kmsSockets} sockets) ` +
+      'against the fake KMS in a child process, which waits',
+    '            the added latency before answering; its CPU is under "fake KMS", not in CPU µs/msg',
+    '   bound = min(in flight, sessions or sockets) ÷ added latency: the rate if signing took no ' +
+      'time; CPU µs/msg = this process (SoftHSM included)',
+    '   per message in the window; fake KMS µs/msg and Sign/msg: per message signed, warm-up and ' +
+      'window',
+  ];
+  for (const x of c.skipped) out.push(`   SKIPPED ${x.custody}: ${x.reason}`);
+  const latency = (m: CustodyRow): string => {
+    if (m.custody === 'sealed') return '—';
+    return m.custody === 'pkcs11' && m.latencyMs > 0
+      ? `${m.latencyMs} simulated`
+      : `${m.latencyMs}`;
+  };
+  const rows = c.rows.map((m) => {
+    const label = `custody ${m.key} ${m.custody} +${m.latencyMs} ms, ${m.concurrency} in flight`;
+    if (!m.ok) problems.push(`${label}: n/a (${m.error ?? 'failed'})`);
+    else if (m.check !== 'ok') problems.push(`${label}: output check: ${m.check ?? 'none'}`);
+    if (m.kmsSignPerMsg !== undefined && Math.abs(m.kmsSignPerMsg - 1) > 1e-9) {
+      problems.push(`${label}: ${fixed(m.kmsSignPerMsg, 3)} KMS Sign requests per message`);
+    }
+    const kms = m.custody === 'aws-kms' && m.ok;
+    const output = m.ok ? (m.check ?? '') : `n/a (${m.error ?? 'failed'})`;
+    // prettier-ignore
+    return [m.key, String(m.concurrency), m.custody, latency(m), m.ok ? rate(m.opsPerSec) : 'n/a',
+      m.custody === 'sealed' ? '' : times(m.vsSealed), m.boundPerSec ? int(m.boundPerSec) : '',
+      m.ok ? int(m.cpuUsPerOp) : '', kms ? int(m.fakeKmsCpuUsPerMsg) : '',
+      kms ? fixed(m.kmsSignPerMsg) : '', other(m), output];
+  });
+  // prettier-ignore
+  out.push(table(['key', '>in flight', 'custody', '>added ms', '>msg/s', '>vs sealed', '>bound',
+    '>CPU µs/msg', '>fake KMS µs/msg', '>Sign/msg', '>other', 'output'], rows));
+  for (const x of c.skipped) problems.push(`custody: ${x.custody} skipped: ${x.reason}`);
+  for (const n of c.notes) out.push(`   ${n}`);
+  return out;
 }

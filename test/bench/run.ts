@@ -4,6 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { createTestPki } from '../helpers/pki';
+import { runCustodyBench } from './custody-bench';
 import { BackgroundLoad, machineFacts, measure } from './measure';
 import { planTasks, type Op } from './plan';
 import {
@@ -65,7 +66,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
   const log = options.log ?? ((): void => undefined);
   const machine = machineFacts();
   const background = new BackgroundLoad();
-  const plan = planTasks(s, await createTestPki());
+  const pki = await createTestPki();
+  const plan = planTasks(s, pki);
 
   const measureOptions = { durationMs: s.durationMs, warmupMs: s.warmupMs };
   for (const [i, task] of plan.tasks.entries()) {
@@ -83,6 +85,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
       log(`n/a (${m.error})\n`);
     }
   }
+
+  // The custody section: its own rows, keys and child processes (custody-bench.ts).
+  const custody = s.sections.includes('custody')
+    ? await runCustodyBench(options, pki, log)
+    : undefined;
 
   const comparisons: Comparison[] = [];
   for (const k of s.keys) {
@@ -115,6 +122,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
     measurements,
     comparisons,
     backgroundCores: background.cores(),
+    ...(custody ? { custody } : {}),
     totalMs: performance.now() - started,
   };
 }

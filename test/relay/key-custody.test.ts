@@ -10,8 +10,7 @@
  * message ever goes out unsigned under `require`.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startApp, type TestApp } from '../support/app';
@@ -21,6 +20,7 @@ import { runOk, withTempDir } from '../helpers/pki-exec';
 import { VERIFIERS, verifyWithAll } from '../helpers/verifiers';
 import { startSoftHsm, type SoftHsm } from '../helpers/softhsm';
 import { startFakeKms, type FakeKms } from '../helpers/fake-kms';
+import { issueFromCsr } from '../helpers/issue-csr';
 import { eventually, op, queuedId, submit, submitter } from '../support/relay';
 
 const PIN = '4711-2342';
@@ -30,34 +30,6 @@ const KMS = {
   accessKeyId: 'AKIAFAKEKMS000000001',
   secretAccessKey: 'fake-kms-secret-do-not-log',
 };
-
-/** The test CA issues a certificate from `csrPem`, with the extensions the request asked for. */
-async function issue(pki: TestPki, csrPem: string): Promise<string> {
-  return withTempDir('smime-csr-', async (dir) => {
-    writeFileSync(join(dir, 'req.csr'), csrPem);
-    await runOk('openssl', ['req', '-in', join(dir, 'req.csr'), '-verify', '-noout']);
-    await runOk('openssl', [
-      'x509',
-      '-req',
-      '-in',
-      join(dir, 'req.csr'),
-      '-CA',
-      pki.intermediatePath,
-      '-CAkey',
-      pki.intermediateKeyPath,
-      '-set_serial',
-      `0x${randomBytes(12).toString('hex')}`,
-      '-days',
-      '365',
-      '-sha256',
-      '-copy_extensions',
-      'copyall',
-      '-out',
-      join(dir, 'cert.pem'),
-    ]);
-    return readFileSync(join(dir, 'cert.pem'), 'utf8');
-  });
-}
 
 function newsletter(from: string, marker: string): Buffer {
   return Buffer.from(
@@ -120,7 +92,7 @@ describe('key custody: PKCS#11 (SoftHSM2), AWS KMS and sealed', { timeout: 240_0
     });
     assert.equal(made.status, 201, made.text);
     assert.match(made.json.csr, /^-----BEGIN CERTIFICATE REQUEST-----/);
-    const certificate = await issue(pki, made.json.csr);
+    const certificate = await issueFromCsr(pki, made.json.csr);
     const attached = await app.request('POST', path(`/keys/${made.json.id}/certificate`), {
       ...op,
       body: { certificate, chain: pki.intermediatePem },
@@ -339,7 +311,7 @@ describe('key custody: PKCS#11 (SoftHSM2), AWS KMS and sealed', { timeout: 240_0
     assert.equal(await pub(renewed.json.csr), await pub(key.csr));
     const id = queuedId(await send('renew@example.com', 'still-signing'));
     assert.equal((await message(id, ['delivered', 'failed'])).state, 'delivered');
-    const certificate = await issue(pki, renewed.json.csr);
+    const certificate = await issueFromCsr(pki, renewed.json.csr);
     const attached = await app.request('POST', path(`/keys/${key.id}/certificate`), {
       ...op,
       body: { certificate, chain: pki.intermediatePem },

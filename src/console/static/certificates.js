@@ -1,6 +1,7 @@
 // Certificates: upload a .p12/.pfx with its password or PEM files (drag and drop or the
 // file picker), the list with addresses, issuer, days left and status, and removal.
 import { expiryTimeline } from './charts.js';
+import { signingKeysSection } from './signing-keys.js';
 import { api, tenantPath } from './api.js';
 import { h, field, input, table, section, busy, clear } from './dom.js';
 import { t, lang, day, errorBox, okBox } from './i18n.js';
@@ -198,5 +199,7 @@ export async function renderCertificates(ctx) {
   };
   main.append(section(t('uploadTitle'), uploadForm(ctx, reload)));
   main.append(section(t('certificateList'), status, listBox, timelineBox));
-  await reload();
+  const keys = signingKeysSection(ctx, reload);
+  main.append(keys.el);
+  await Promise.all([reload(), keys.reload()]);
 }
