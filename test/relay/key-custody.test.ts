@@ -3,7 +3,7 @@
  * PKCS#11 token (SoftHSM2), one made in AWS KMS (a loopback fake that checks SigV4), and one
  * sealed here. For each: POST /keys gives a CSR, a test CA issues the certificate from it
  * (copying the requested extensions), the certificate is attached, a newsletter goes through
- * SMTP, and OpenSSL, GnuPG (gpgsm) and NSS (cmsutil) verify what the upstream got. A
+ * SMTP, and OpenSSL, GnuPG (gpgsm), NSS (cmsutil) and Thunderbird verify what the upstream got. A
  * certificate uploaded for a key already on the token signs too. Then the failures: a wrong
  * PIN, a disabled KMS key, a key not allowed to sign, a throttled KMS. Each has its code, the
  * disabled key fails the message with message.signing_failed, throttling is retried, and no
@@ -21,6 +21,7 @@ import { VERIFIERS, verifyWithAll } from '../helpers/verifiers';
 import { startSoftHsm, type SoftHsm } from '../helpers/softhsm';
 import { startFakeKms, type FakeKms } from '../helpers/fake-kms';
 import { issueFromCsr } from '../helpers/issue-csr';
+import { thunderbirdFor, type Thunderbird } from '../helpers/thunderbird';
 import { eventually, op, queuedId, submit, submitter } from '../support/relay';
 
 const PIN = '4711-2342';
@@ -53,6 +54,7 @@ describe('key custody: PKCS#11 (SoftHSM2), AWS KMS and sealed', { timeout: 240_0
   let pki: TestPki;
   let hsm: SoftHsm;
   let kms: FakeKms;
+  let tb: Thunderbird;
   let tenantId = '';
   let creds = { username: '', password: '' };
 
@@ -106,6 +108,7 @@ describe('key custody: PKCS#11 (SoftHSM2), AWS KMS and sealed', { timeout: 240_0
     hsm = await startSoftHsm();
     await hsm.initToken(TOKEN, PIN);
     kms = await startFakeKms(KMS);
+    tb = await thunderbirdFor(pki);
     sink = await startSink();
     app = await startApp({
       PKCS11_MODULES: hsm.module,
@@ -130,6 +133,7 @@ describe('key custody: PKCS#11 (SoftHSM2), AWS KMS and sealed', { timeout: 240_0
     await sink?.stop();
     await kms?.stop();
     await hsm?.stop();
+    await tb?.close();
   });
 
   const custodies: [string, () => unknown, string, string][] = [
@@ -184,6 +188,11 @@ describe('key custody: PKCS#11 (SoftHSM2), AWS KMS and sealed', { timeout: 240_0
       const delivered = sink.messages.at(-1)!.raw;
       const results = await verifyWithAll(delivered, pki);
       for (const v of VERIFIERS) assert.ok(results[v].ok, `${v}: ${results[v].output}`);
+      // The reader's client: Thunderbird shows the signature as valid, by this address.
+      const verdict = await tb.verdict(delivered);
+      assert.equal(verdict.statusName, 'SUCCESS', `Thunderbird: ${JSON.stringify(verdict)}`);
+      assert.equal(verdict.icon, 'ok');
+      assert.equal(verdict.signer, address);
     });
   }
 
@@ -293,7 +302,7 @@ describe('key custody: PKCS#11 (SoftHSM2), AWS KMS and sealed', { timeout: 240_0
     assert.equal(sink.messages.length, before, 'a message went out although its key is disabled');
   });
 
-  test('renewal: a new CSR for the same key while the old certificate keeps signing', async () => {
+  test('renewal: a new CSR for the same key while the old certificate keeps signing; PKCS#7 attach', async () => {
     const { key } = await keyWithCertificate('sealed', 'RSA-2048', 'renew@example.com');
     const renewed = await app.request('POST', path(`/keys/${key.id}/csr`), {
       ...op,
@@ -312,9 +321,23 @@ describe('key custody: PKCS#11 (SoftHSM2), AWS KMS and sealed', { timeout: 240_0
     const id = queuedId(await send('renew@example.com', 'still-signing'));
     assert.equal((await message(id, ['delivered', 'failed'])).state, 'delivered');
     const certificate = await issueFromCsr(pki, renewed.json.csr);
+    // This time as a CA often hands it out: a PKCS#7 bundle with the chain inside.
+    const bundle = await withTempDir('smime-p7-', async (dir) => {
+      writeFileSync(join(dir, 'cert.pem'), certificate);
+      const out = await runOk('openssl', [
+        'crl2pkcs7',
+        '-nocrl',
+        '-certfile',
+        join(dir, 'cert.pem'),
+        '-certfile',
+        pki.intermediatePath,
+      ]);
+      return out.stdout;
+    });
+    assert.match(bundle, /BEGIN PKCS7/);
     const attached = await app.request('POST', path(`/keys/${key.id}/certificate`), {
       ...op,
-      body: { certificate, chain: pki.intermediatePem },
+      body: { certificate: bundle },
     });
     assert.equal(attached.status, 201, attached.text);
     assert.deepEqual(attached.json.emailAddresses, ['renew@example.com', 'renew2@example.com']);
