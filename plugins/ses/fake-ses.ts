@@ -5,9 +5,10 @@
  * decoded) and answers as SES does, or with a scripted error: status, `x-amzn-ErrorType`
  * header and `{"message": …}` body.
  */
-import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { expectedSigV4 } from '../../test/helpers/sigv4';
 
 export interface FakeSesKey {
   accessKeyId: string;
@@ -60,10 +61,6 @@ export interface ScriptedError {
   date?: Date;
 }
 
-const hmac = (key: Buffer | string, data: string): Buffer =>
-  createHmac('sha256', key).update(data, 'utf8').digest();
-const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
-
 const AUTH =
   /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/ses\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/;
 
@@ -76,33 +73,17 @@ function signatureProblem(req: IncomingMessage, body: Buffer, key: FakeSesKey): 
   if (region !== key.region) return `credential scope is for ${region}, not ${key.region}`;
   const amzDate = String(req.headers['x-amz-date'] ?? '');
   if (!amzDate.startsWith(date)) return 'x-amz-date does not match the credential scope';
-  const url = new URL(req.url ?? '/', 'http://fake');
-  const query = [...url.searchParams].map(([k, v]) => `${k}=${v}`).sort();
   const names = signedHeaders.split(';');
   if (!names.includes('host') || !names.includes('x-amz-date')) return 'host is not signed';
-  const canonicalHeaders = names
-    .map(
-      (n) =>
-        `${n}:${String(req.headers[n] ?? '')
-          .trim()
-          .replace(/\s+/g, ' ')}\n`,
-    )
-    .join('');
-  const canonical = [
-    req.method,
-    url.pathname,
-    query.join('&'),
-    canonicalHeaders,
+  const expected = expectedSigV4(req, body, {
+    secretAccessKey: key.secretAccessKey,
+    date,
+    region,
+    service: 'ses',
     signedHeaders,
-    sha256(body),
-  ].join('\n');
-  const scope = `${date}/${region}/ses/aws4_request`;
-  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n');
-  const signingKey = ['ses', 'aws4_request'].reduce(
-    (k, part) => hmac(k, part),
-    hmac(hmac(`AWS4${key.secretAccessKey}`, date), region),
-  );
-  return hmac(signingKey, toSign).toString('hex') === signature ? undefined : 'signature mismatch';
+    amzDate,
+  });
+  return expected === signature ? undefined : 'signature mismatch';
 }
 
 function parseJson(bytes: Buffer): Record<string, unknown> {

@@ -8,39 +8,15 @@
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { BearerGuard, Caller, requireOperator, type Principal } from '../common/auth';
 import { TenantScope } from '../tenants/tenant-scope';
-import { RelayError } from '../plugin/relay-error';
 import { ERROR_CODES } from '../plugin/error-codes';
 import { RefusalLog } from './refusal-log';
 import { MessageStatsReader, STATS_INTERVALS, type StatsInterval } from './message-stats';
-import { dateOf } from './messages.controller';
+import { PagedRangeQuery, rangeOf } from './messages.controller';
 
-export class ListRefusalsQuery {
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  cursor?: string;
-
-  @ApiPropertyOptional({ description: 'Refused at or after this time (ISO 8601)' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
-  since?: string;
-
-  @ApiPropertyOptional({ description: 'Refused before this time (ISO 8601)' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
-  until?: string;
-
+export class ListRefusalsQuery extends PagedRangeQuery {
   @ApiPropertyOptional({ description: 'Only refusals with this error code' })
   @IsOptional()
   @IsIn([...Object.keys(ERROR_CODES), 'internal_error'])
@@ -74,12 +50,7 @@ export class StatsQuery {
 }
 
 function refusalQuery(q: ListRefusalsQuery) {
-  const since = dateOf(q.since);
-  const until = dateOf(q.until);
-  if (since && until && since >= until) {
-    throw new RelayError('invalid_request', 'since must be earlier than until');
-  }
-  return { limit: q.limit ?? 50, cursor: q.cursor, since, until, code: q.code };
+  return { limit: q.limit ?? 50, cursor: q.cursor, ...rangeOf(q), code: q.code };
 }
 
 @Controller('v1/tenants/:tenantId')

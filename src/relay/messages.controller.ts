@@ -22,12 +22,8 @@ import { MESSAGE_STATES, Spool, type MessageState } from './spool';
 import { MessageLog } from './message-log';
 import { RelayQueue } from './relay-queue';
 
-export class ListMessagesQuery {
-  @ApiPropertyOptional({ enum: MESSAGE_STATES })
-  @IsOptional()
-  @IsIn(MESSAGE_STATES)
-  status?: MessageState;
-
+/** A page of a time-ordered list, newest first: its size, where it starts, a time range. */
+export class PagedRangeQuery {
   @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 200 })
   @IsOptional()
   @Type(() => Number)
@@ -41,15 +37,22 @@ export class ListMessagesQuery {
   @IsString()
   cursor?: string;
 
-  @ApiPropertyOptional({ description: 'Accepted at or after this time (ISO 8601)' })
+  @ApiPropertyOptional({ description: 'At or after this time (ISO 8601)' })
   @IsOptional()
   @IsISO8601({ strict: true })
   since?: string;
 
-  @ApiPropertyOptional({ description: 'Accepted before this time (ISO 8601)' })
+  @ApiPropertyOptional({ description: 'Before this time (ISO 8601)' })
   @IsOptional()
   @IsISO8601({ strict: true })
   until?: string;
+}
+
+export class ListMessagesQuery extends PagedRangeQuery {
+  @ApiPropertyOptional({ enum: MESSAGE_STATES })
+  @IsOptional()
+  @IsIn(MESSAGE_STATES)
+  status?: MessageState;
 
   @ApiPropertyOptional({ description: "Part of a recipient's address, any case" })
   @IsOptional()
@@ -72,9 +75,15 @@ export class ListMessagesQuery {
   messageId?: string;
 }
 
-/** An ISO 8601 query value as a Date (validated already). */
-export const dateOf = (v: string | undefined): Date | undefined =>
-  v === undefined ? undefined : new Date(v);
+/** The query's time range as Dates (validated already); since must come before until. */
+export function rangeOf(q: PagedRangeQuery): { since?: Date; until?: Date } {
+  const since = q.since === undefined ? undefined : new Date(q.since);
+  const until = q.until === undefined ? undefined : new Date(q.until);
+  if (since && until && since >= until) {
+    throw new RelayError('invalid_request', 'since must be earlier than until');
+  }
+  return { since, until };
+}
 
 @Controller('v1/tenants/:tenantId/messages')
 @UseGuards(BearerGuard, TenantScope)
@@ -92,11 +101,7 @@ export class MessagesController {
     @Param('tenantId') tenantId: string,
     @Query() query: ListMessagesQuery,
   ) {
-    const since = dateOf(query.since);
-    const until = dateOf(query.until);
-    if (since && until && since >= until) {
-      throw new RelayError('invalid_request', 'since must be earlier than until');
-    }
+    const { since, until } = rangeOf(query);
     return this.log.list(tenantId, {
       state: query.status,
       limit: query.limit ?? 50,

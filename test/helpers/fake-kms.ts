@@ -19,7 +19,6 @@
 import {
   constants,
   createHash,
-  createHmac,
   createPublicKey,
   generateKeyPairSync,
   privateEncrypt,
@@ -29,6 +28,7 @@ import {
 } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { expectedSigV4 } from './sigv4';
 
 export interface FakeKmsCredentials {
   region: string;
@@ -330,11 +330,7 @@ function generate(spec: FakeKmsKeySpec): KeyObject {
 }
 
 // ---------------------------------------------------------------------------------------
-// SigV4, as in fake-ses.ts but for the service `kms`.
-
-const hmac = (key: Buffer | string, data: string): Buffer =>
-  createHmac('sha256', key).update(data, 'utf8').digest();
-const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
+// SigV4 (test/helpers/sigv4.ts) for the service `kms`, with KMS's own error names.
 
 const AUTH =
   /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/;
@@ -382,33 +378,15 @@ function signatureProblem(
   if (token !== undefined && !names.includes('x-amz-security-token')) {
     return invalid('x-amz-security-token not signed');
   }
-  const url = new URL(req.url ?? '/', 'http://fake');
-  const query = [...url.searchParams].map(([k, v]) => `${k}=${v}`).sort();
-  const canonicalHeaders = names
-    .map(
-      (n) =>
-        `${n}:${String(req.headers[n] ?? '')
-          .trim()
-          .replace(/\s+/g, ' ')}\n`,
-    )
-    .join('');
-  const canonical = [
-    req.method,
-    url.pathname,
-    query.join('&'),
-    canonicalHeaders,
+  const expected = expectedSigV4(req, body, {
+    secretAccessKey: key.secretAccessKey,
+    date,
+    region,
+    service: 'kms',
     signedHeaders,
-    sha256(body),
-  ].join('\n');
-  const scope = `${date}/${region}/kms/aws4_request`;
-  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n');
-  const signingKey = ['kms', 'aws4_request'].reduce(
-    (k, part) => hmac(k, part),
-    hmac(hmac(`AWS4${key.secretAccessKey}`, date), region),
-  );
-  return hmac(signingKey, toSign).toString('hex') === signature
-    ? undefined
-    : invalid('signature mismatch');
+    amzDate,
+  });
+  return expected === signature ? undefined : invalid('signature mismatch');
 }
 
 // ---------------------------------------------------------------------------------------
