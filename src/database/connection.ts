@@ -29,7 +29,17 @@ function clientSession(client: Pool | PoolClient): SqlSession {
       return result.rows;
     },
     async transaction(fn) {
-      const c = client instanceof Pool ? await client.connect() : client;
+      const pooled = client instanceof Pool;
+      const c = pooled ? await client.connect() : client;
+      // A checked-out connection has no listener of the pool's: if the server goes away
+      // between two statements of the transaction, its 'error' would be unhandled and end
+      // the process. It is kept here, the statement in flight fails, and the broken
+      // connection is destroyed on release instead of going back to the pool.
+      let broken: Error | undefined;
+      const onError = (e: Error) => {
+        broken = e;
+      };
+      if (pooled) c.on('error', onError);
       try {
         await c.query('BEGIN');
         const result = await fn(clientSession(c));
@@ -39,7 +49,10 @@ function clientSession(client: Pool | PoolClient): SqlSession {
         await c.query('ROLLBACK').catch(() => undefined);
         throw e;
       } finally {
-        if (client instanceof Pool) (c as PoolClient).release();
+        if (pooled) {
+          c.off('error', onError);
+          (c as PoolClient).release(broken);
+        }
       }
     },
   };
