@@ -287,6 +287,19 @@ describe('key custody: PKCS#11 (SoftHSM2), AWS KMS and sealed', { timeout: 240_0
     );
     assert.deepEqual(attempts, ['retry:custody_unavailable', 'delivered:']);
 
+    // KMS refusing the key's use for signing: fails at once, with its code.
+    kms.failNext(
+      'InvalidKeyUsageException',
+      'KeyUsage of this key is not SIGN_VERIFY',
+      400,
+      1,
+      'Sign',
+    );
+    const refusedUse = queuedId(await send('kms-fault@example.com', 'key-usage'));
+    const unusable = await message(refusedUse, ['failed', 'delivered', 'sent_unsigned']);
+    assert.equal(unusable.state, 'failed');
+    assert.equal(unusable.lastError.code, 'custody_key_unusable');
+
     kms.disable(keyArn.split('/').at(-1)!);
     const before = sink.messages.length;
     const disabled = queuedId(await send('kms-fault@example.com', 'disabled'));
