@@ -63,6 +63,8 @@ export interface SoftHsm {
     label: string,
     idHex: string,
   ): Promise<void>;
+  /** Remove a token and everything on it (as unplugging an HSM's card would). */
+  deleteToken(label: string): Promise<void>;
   /** Close the PKCS#11 modules, remove the directory and restore SOFTHSM2_CONF. */
   stop(): Promise<void>;
 }
@@ -127,6 +129,9 @@ export async function startSoftHsm(): Promise<SoftHsm> {
       } finally {
         await rm(file, { force: true });
       }
+    },
+    async deleteToken(label) {
+      await util(['--delete-token', '--token', label], []);
     },
     async stop() {
       await closeAllPkcs11();

@@ -53,7 +53,7 @@ export interface TestApp {
 
 export async function startApp(
   env: Record<string, string> = {},
-  options: { role?: Role; databaseUrl?: string } = {},
+  options: { role?: Role; databaseUrl?: string; masterKey?: Buffer } = {},
 ): Promise<TestApp> {
   const testDb = options.databaseUrl
     ? { url: options.databaseUrl, drop: async () => undefined }
@@ -76,7 +76,7 @@ export async function startApp(
   const db = await openDatabase(config);
   await migrate(db.session);
   const logs: string[] = [];
-  const masterKey = randomBytes(32);
+  const masterKey = options.masterKey ?? randomBytes(32);
   const keys = new MasterKeyRing(masterKey);
   const app = await NestFactory.create(
     AppModule.register(config, db, keys, { role: options.role, processEnv }),
