@@ -131,7 +131,7 @@ export class CertificatesController {
     try {
       const stored =
         body.custody !== undefined && body.custody !== 'sealed'
-          ? await this.addInCustody(tenantId, body, file)
+          ? await this.addInCustody(caller, tenantId, body, file)
           : await this.store.add(tenantId, identityInput(body, file));
       this.metrics.certificateUploads.inc({ result: 'stored' });
       return stored;
@@ -143,6 +143,7 @@ export class CertificatesController {
 
   /** A certificate (and chain) whose key stays in an HSM or KMS. */
   private async addInCustody(
+    caller: Principal,
     tenantId: string,
     body: UploadCertificateDto,
     file?: UploadedCertificateFile,
@@ -157,7 +158,7 @@ export class CertificatesController {
     if (certificate === undefined) {
       throw new RelayError('invalid_request', 'send the certificate (PEM) with its custody');
     }
-    const custody = await custodyOf(body.custody, true);
+    const custody = await custodyOf(body.custody, true, caller);
     if (custody.custody === 'sealed') throw new RelayError('invalid_request', 'unreachable');
     return this.store.addInCustody(tenantId, { certificate, chain: body.chain }, custody);
   }

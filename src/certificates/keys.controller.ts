@@ -33,7 +33,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { BearerGuard } from '../common/auth';
+import { BearerGuard, Caller, type Principal } from '../common/auth';
 import { TenantScope } from '../tenants/tenant-scope';
 import { RelayError } from '../plugin/relay-error';
 import { validated } from '../common/settings-fields';
@@ -92,6 +92,7 @@ export class AwsKmsCustodyDto {
 export async function custodyOf(
   value: unknown,
   needKey: boolean,
+  caller: Principal,
 ): Promise<{ custody: 'sealed' } | RemoteCustody> {
   // A multipart upload sends the custody as a JSON text field.
   if (typeof value === 'string' && value.trim().startsWith('{')) {
@@ -117,6 +118,11 @@ export async function custodyOf(
   if (type === 'aws-kms') {
     const s = await validated(AwsKmsCustodyDto, value);
     if (needKey && !s.keyId) throw new RelayError('invalid_request', 'custody needs keyId');
+    // Another endpoint than KMS's own (a VPC endpoint, a proxy) is the operator's to set,
+    // as a provider's API root is.
+    if (s.endpoint !== undefined && caller.kind !== 'operator') {
+      throw new RelayError('invalid_request', 'only the operator may set custody.endpoint');
+    }
     return { ...s, keyId: s.keyId ?? '' };
   }
   throw new RelayError(
@@ -190,8 +196,12 @@ export class KeysController {
   constructor(private readonly keys: SigningKeys) {}
 
   @Post()
-  async create(@Param('tenantId') tenantId: string, @Body() body: CreateKeyDto) {
-    const custody = await custodyOf(body.custody, false);
+  async create(
+    @Caller() caller: Principal,
+    @Param('tenantId') tenantId: string,
+    @Body() body: CreateKeyDto,
+  ) {
+    const custody = await custodyOf(body.custody, false, caller);
     if (custody.custody === 'pkcs11' && (custody.keyLabel || custody.keyId)) {
       throw new RelayError(
         'invalid_request',

@@ -260,6 +260,18 @@ describe('key custody: PKCS#11 (SoftHSM2), AWS KMS and sealed', { timeout: 240_0
     );
     assert.equal(module.status, 400, module.text);
     assert.match(module.json.error.message, /PKCS#11 libraries the operator allows/);
+    // A tenant may not send its KMS requests elsewhere than KMS: the endpoint is the operator's.
+    const key = await app.request('POST', path('/api-keys'), { ...op, body: {} });
+    const asTenant = await app.request('POST', path('/keys'), {
+      token: key.json.key,
+      body: {
+        custody: { custody: 'aws-kms', ...KMS, endpoint: kms.endpoint },
+        spec: 'P-256',
+        emailAddresses: ['news@example.com'],
+      },
+    });
+    assert.equal(asTenant.status, 400, asTenant.text);
+    assert.match(asTenant.json.error.message, /only the operator may set custody.endpoint/);
     // A KMS key that may only encrypt.
     const encrypt = kms.createKey('RSA_2048', 'ENCRYPT_DECRYPT');
     const unusable = await app.request(
