@@ -8,7 +8,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { expectedSigV4 } from '../../test/helpers/sigv4';
+import { expectedSigV4 } from './fake-sigv4';
 
 export interface FakeSesKey {
   accessKeyId: string;

@@ -28,7 +28,7 @@ import {
 } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { expectedSigV4 } from './sigv4';
+import { expectedSigV4 } from '../../plugins/ses/fake-sigv4';
 
 export interface FakeKmsCredentials {
   region: string;
@@ -330,7 +330,7 @@ function generate(spec: FakeKmsKeySpec): KeyObject {
 }
 
 // ---------------------------------------------------------------------------------------
-// SigV4 (test/helpers/sigv4.ts) for the service `kms`, with KMS's own error names.
+// SigV4 (plugins/ses/fake-sigv4.ts) for the service `kms`, with KMS's own error names.
 
 const AUTH =
   /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/;
