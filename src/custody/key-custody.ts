@@ -14,7 +14,7 @@
  * `generate`; the rest of the relay only sees a KeySigner (docs/custody.md).
  */
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { createHash, createPublicKey } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { ENVIRONMENT } from '../config/tokens';
 import type { Environment } from '../config/environment';
 import { EgressPolicy } from '../egress/egress-policy';
@@ -101,11 +101,6 @@ export class KeyCustody implements OnModuleDestroy {
     this.kms = new AwsKmsKeys(egress, { timeoutMs: env.KMS_TIMEOUT_SECONDS * 1000 });
   }
 
-  /** The PKCS#11 libraries the operator allows, by path. */
-  get pkcs11Modules(): string[] {
-    return this.env.PKCS11_MODULES;
-  }
-
   /** Refuses settings this relay will not use: a PKCS#11 module the operator did not list. */
   check(s: RemoteCustody): void {
     if (s.custody === 'pkcs11' && !this.env.PKCS11_MODULES.includes(s.module)) {
@@ -138,16 +133,6 @@ export class KeyCustody implements OnModuleDestroy {
       spki: d.spki,
       settings: { ...s, keyId: d.keyId },
     };
-  }
-
-  /** The spec of an opened key, as the relay names it. */
-  static specOf(spki: Buffer): KeySpec | undefined {
-    const k = createPublicKey({ key: spki, format: 'der', type: 'spki' });
-    const d = k.asymmetricKeyDetails ?? {};
-    if (k.asymmetricKeyType === 'rsa') return `RSA-${d.modulusLength}` as KeySpec;
-    if (d.namedCurve === 'prime256v1') return 'P-256';
-    if (d.namedCurve === 'secp384r1') return 'P-384';
-    return undefined;
   }
 
   /**
