@@ -78,10 +78,13 @@ export const likeEscaped = (text: string): string => text.replace(/[\\%_]/g, (c)
 export const encodeCursor = (createdAt: string, id: string): string =>
   Buffer.from(`${createdAt}|${id}`, 'utf8').toString('base64url');
 
-/** The cursor keeps created_at to the microsecond, as PostgreSQL stores it. */
-function decodeCursor(cursor: string): { at: string; id: string } {
+/** The cursor keeps created_at to the microsecond, as PostgreSQL stores it; `isId` checks its id. */
+export function decodeCursor(
+  cursor: string,
+  isId: (id: string) => boolean = isUuid,
+): { at: string; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!id || !isUuid(id) || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(at ?? '')) {
+  if (!id || !isId(id) || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(at ?? '')) {
     throw new RelayError('invalid_request', 'cursor is not one this API returned');
   }
   return { at, id };

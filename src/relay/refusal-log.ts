@@ -21,7 +21,7 @@ import { fromAddressOf } from '../smime';
 import { Metrics } from '../health/metrics';
 import { tenantSql } from '../tenants/tenants.repository';
 import { decodeEncodedWords } from './encoded-words';
-import { encodeCursor } from './message-log';
+import { decodeCursor, encodeCursor } from './message-log';
 
 const MAX_PENDING = 100;
 /** Recipients kept per refusal (the count keeps the rest). */
@@ -144,7 +144,7 @@ export class RefusalLog {
     tenantId: string | null,
     q: { limit: number; cursor?: string; since?: Date; until?: Date; code?: string },
   ) {
-    const after = q.cursor ? decodeRefusalCursor(q.cursor) : undefined;
+    const after = q.cursor ? decodeCursor(q.cursor, (id) => /^\d{1,19}$/.test(id)) : undefined;
     const rows = await this.db.session.query<Record<string, never>>(
       `SELECT id, tenant_id, source, code, message, envelope_from, recipients, recipient_count,
          from_address, subject, message_id_header, size, remote_address, created_at,
@@ -189,12 +189,4 @@ export class RefusalLog {
         rows.length > q.limit && last ? encodeCursor(last.cursor_at, String(last.id)) : null,
     };
   }
-}
-
-function decodeRefusalCursor(cursor: string): { at: string; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!/^\d{1,19}$/.test(id ?? '') || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(at ?? '')) {
-    throw new RelayError('invalid_request', 'cursor is not one this API returned');
-  }
-  return { at, id };
 }

@@ -239,6 +239,17 @@ describe('message search, refusals and activity', { timeout: 120_000 }, () => {
     assert.equal(big.reply, '552 5.3.4');
     assert.equal(big.subject, 'Too big');
     assert.ok(big.size > MAX_BYTES, String(big.size));
+    // Page by page with the cursor: the same two, newest first.
+    const first = await app.request('GET', `/v1/tenants/${tenant.id}/refusals?limit=1`, op);
+    const second = await app.request(
+      'GET',
+      `/v1/tenants/${tenant.id}/refusals?limit=1&cursor=${first.json.nextCursor}`,
+      op,
+    );
+    assert.deepEqual(
+      [...first.json.items, ...second.json.items].map((x: { id: string }) => x.id),
+      [big.id, phish.id],
+    );
     // No body is kept or shown.
     const all = await app.request('GET', '/v1/refusals', op);
     assert.ok(!all.text.includes('xxxxxxxx'));
